@@ -1,0 +1,366 @@
+// Package config holds creditwatch's configuration: its types, defaults and validation.
+// It never touches the network.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
+
+	"github.com/creditwatch/creditwatch/internal/scoring"
+)
+
+// Shanghai is the time zone every date in the config and every shown time is read in.
+var Shanghai = mustZone("Asia/Shanghai")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		// The binary embeds time/tzdata, so this only fails on a broken build.
+		panic(err)
+	}
+	return loc
+}
+
+// Config is the whole configuration file.
+type Config struct {
+	Portal     Portal     `yaml:"portal"`
+	Storage    Storage    `yaml:"storage"`
+	Assessment Assessment `yaml:"assessment"`
+}
+
+// Portal configures the credit portal probes.
+type Portal struct {
+	Targets  []Target       `yaml:"targets"`
+	Incident IncidentPolicy `yaml:"incident"`
+	// ChallengeMarkers are body substrings that identify a WAF challenge page.
+	ChallengeMarkers []string `yaml:"challenge_markers"`
+}
+
+// Target is one probed URL.
+type Target struct {
+	Name         string   `yaml:"name"`
+	URL          string   `yaml:"url"`
+	Interval     Duration `yaml:"interval"`
+	Timeout      Duration `yaml:"timeout"`
+	Jitter       Duration `yaml:"jitter"`
+	Expect       Expect   `yaml:"expect"`
+	MaxBodyBytes int64    `yaml:"max_body_bytes"`
+	MaxRedirects *int     `yaml:"max_redirects"`
+	UserAgent    string   `yaml:"user_agent"`
+	TLS          TLS      `yaml:"tls"`
+}
+
+// Expect is what a good answer looks like.
+type Expect struct {
+	Status       []int    `yaml:"status"`
+	BodyContains []string `yaml:"body_contains"`
+}
+
+// TLS settings of a probe.
+type TLS struct {
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+	CAFile             string `yaml:"ca_file"`
+	ServerName         string `yaml:"server_name"`
+}
+
+// IncidentPolicy turns probe results into incidents.
+type IncidentPolicy struct {
+	OpenAfter  int `yaml:"open_after"`
+	CloseAfter int `yaml:"close_after"`
+	// ChallengeIsFailure says whether a WAF challenge counts as a failed probe.
+	ChallengeIsFailure *bool `yaml:"challenge_is_failure"`
+}
+
+// Storage configures the ledger.
+type Storage struct {
+	Path string `yaml:"path"`
+}
+
+// Assessment configures how the period is scored.
+type Assessment struct {
+	PeriodStart Date   `yaml:"period_start"`
+	Rounding    string `yaml:"rounding"`
+}
+
+// Duration is a time span written as Prometheus writes them: 500ms, 30s, 5m, 1h, 1d.
+type Duration time.Duration
+
+// UnmarshalYAML parses a duration and names the line of a bad one.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := model.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration such as 30s, 5m or 1h", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func (d Duration) String() string { return model.Duration(d).String() }
+
+// Date is a calendar date in Asia/Shanghai, written YYYY-MM-DD.
+type Date struct{ time.Time }
+
+// UnmarshalYAML parses YYYY-MM-DD.
+func (d *Date) UnmarshalYAML(n *yaml.Node) error {
+	t, err := time.ParseInLocation(time.DateOnly, n.Value, Shanghai)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a date in YYYY-MM-DD form", n.Line, n.Value)
+	}
+	d.Time = t
+	return nil
+}
+
+// Defaults used where the file is silent.
+const (
+	DefaultInterval     = 30 * time.Second
+	DefaultTimeout      = 10 * time.Second
+	DefaultMaxBodyBytes = 5 << 20
+	DefaultMaxRedirects = 5
+	DefaultOpenAfter    = 2
+	DefaultCloseAfter   = 2
+	DefaultStoragePath  = "data/creditwatch.db"
+	DefaultUserAgent    = "creditwatch (credit portal availability monitor)"
+)
+
+// DefaultChallengeMarkers are fragments of the challenge pages of WAFs common on
+// government sites (Ruishu, Jiasule, WZWS, Yunsuo, Safedog) and of generic JS checks.
+var DefaultChallengeMarkers = []string{
+	"__jsl_clearance", "wzws_cid", "WZWS_CONFIRM", "yunsuo_session_verify", "safedog",
+	"_waf_", "$_ts=", "请开启JavaScript", "浏览器安全检查", "安全验证", "Just a moment",
+}
+
+var targetName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
+
+// Load reads, parses, defaults and validates a config file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	cfg, err := Parse(data, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse parses a config document strictly; now fixes the default assessment period.
+// The error lists every problem found, each with its line and key.
+func Parse(data []byte, now time.Time) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, cleanYAMLError(err)
+	}
+	cfg := &Config{}
+	if len(root.Content) > 0 {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(cfg); err != nil {
+			return nil, cleanYAMLError(err)
+		}
+	}
+	cfg.applyDefaults(now)
+	if err := cfg.validate(&root); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func cleanYAMLError(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n")
+	lines := strings.Split(msg, "\n")
+	for i := range lines {
+		lines[i] = strings.TrimSpace(lines[i])
+	}
+	return errors.New(strings.Join(lines, "; "))
+}
+
+func (c *Config) applyDefaults(now time.Time) {
+	p := &c.Portal
+	if p.Incident.OpenAfter == 0 {
+		p.Incident.OpenAfter = DefaultOpenAfter
+	}
+	if p.Incident.CloseAfter == 0 {
+		p.Incident.CloseAfter = DefaultCloseAfter
+	}
+	if p.Incident.ChallengeIsFailure == nil {
+		yes := true
+		p.Incident.ChallengeIsFailure = &yes
+	}
+	if p.ChallengeMarkers == nil {
+		p.ChallengeMarkers = DefaultChallengeMarkers
+	}
+	for i := range p.Targets {
+		t := &p.Targets[i]
+		if t.Interval == 0 {
+			t.Interval = Duration(DefaultInterval)
+		}
+		if t.Timeout == 0 {
+			t.Timeout = Duration(min(DefaultTimeout, time.Duration(t.Interval)))
+		}
+		if t.Jitter == 0 {
+			t.Jitter = t.Interval
+		}
+		if len(t.Expect.Status) == 0 {
+			t.Expect.Status = []int{200}
+		}
+		if t.MaxBodyBytes == 0 {
+			t.MaxBodyBytes = DefaultMaxBodyBytes
+		}
+		if t.MaxRedirects == nil {
+			n := DefaultMaxRedirects
+			t.MaxRedirects = &n
+		}
+		if t.UserAgent == "" {
+			t.UserAgent = DefaultUserAgent
+		}
+	}
+	if c.Storage.Path == "" {
+		c.Storage.Path = DefaultStoragePath
+	}
+	if c.Assessment.PeriodStart.IsZero() {
+		c.Assessment.PeriodStart.Time = time.Date(now.In(Shanghai).Year(), 1, 1, 0, 0, 0, 0, Shanghai)
+	}
+	if c.Assessment.Rounding == "" {
+		c.Assessment.Rounding = scoring.RoundCeil
+	}
+}
+
+// problems collects validation errors with the line of the key they concern.
+type problems struct {
+	root *yaml.Node
+	errs []error
+}
+
+func (p *problems) add(path []any, format string, args ...any) {
+	key := formatPath(path)
+	msg := fmt.Sprintf(format, args...)
+	if line := lineOf(p.root, path); line > 0 {
+		p.errs = append(p.errs, fmt.Errorf("line %d: %s: %s", line, key, msg))
+		return
+	}
+	p.errs = append(p.errs, fmt.Errorf("%s: %s", key, msg))
+}
+
+func (c *Config) validate(root *yaml.Node) error {
+	p := &problems{root: root}
+	inc := c.Portal.Incident
+	if inc.OpenAfter < 1 {
+		p.add([]any{"portal", "incident", "open_after"}, "must be at least 1, got %d", inc.OpenAfter)
+	}
+	if inc.CloseAfter < 1 {
+		p.add([]any{"portal", "incident", "close_after"}, "must be at least 1, got %d", inc.CloseAfter)
+	}
+	names := map[string]int{}
+	for i, t := range c.Portal.Targets {
+		at := func(key ...any) []any { return append([]any{"portal", "targets", i}, key...) }
+		if !targetName.MatchString(t.Name) {
+			p.add(at("name"), "%q is not a valid target name (lower-case letters, digits, '-', '_', '.'; at most 63)", t.Name)
+		} else if j, dup := names[t.Name]; dup {
+			p.add(at("name"), "%q is already the name of portal.targets[%d]", t.Name, j)
+		}
+		names[t.Name] = i
+		if u, err := url.Parse(t.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.add(at("url"), "%q is not an http or https URL", t.URL)
+		} else if u.User != nil {
+			p.add(at("url"), "must not carry credentials")
+		}
+		if t.Interval < Duration(100*time.Millisecond) {
+			p.add(at("interval"), "must be at least 100ms, got %s", t.Interval)
+		}
+		if t.Timeout <= 0 || t.Timeout > t.Interval {
+			p.add(at("timeout"), "must be positive and not exceed the interval %s, got %s", t.Interval, t.Timeout)
+		}
+		if t.Jitter < 0 || t.Jitter > t.Interval {
+			p.add(at("jitter"), "must be between 0 and the interval %s, got %s", t.Interval, t.Jitter)
+		}
+		for j, s := range t.Expect.Status {
+			if s < 100 || s > 599 {
+				p.add(at("expect", "status", j), "%d is not an HTTP status", s)
+			}
+		}
+		if t.MaxBodyBytes < 0 {
+			p.add(at("max_body_bytes"), "must not be negative")
+		}
+		if *t.MaxRedirects < 0 {
+			p.add(at("max_redirects"), "must not be negative")
+		}
+		if t.TLS.CAFile != "" {
+			if _, err := os.Stat(t.TLS.CAFile); err != nil {
+				p.add(at("tls", "ca_file"), "cannot be read: %v", err)
+			}
+		}
+	}
+	if c.Assessment.Rounding != scoring.RoundCeil && c.Assessment.Rounding != scoring.RoundExact {
+		p.add([]any{"assessment", "rounding"}, "%q is not ceil or exact", c.Assessment.Rounding)
+	}
+	return errors.Join(p.errs...)
+}
+
+// ChallengeFails reports whether a WAF challenge counts as a failed probe.
+func (i IncidentPolicy) ChallengeFails() bool {
+	return i.ChallengeIsFailure == nil || *i.ChallengeIsFailure
+}
+
+func formatPath(path []any) string {
+	var b strings.Builder
+	for _, k := range path {
+		switch k := k.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", k)
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(k)
+		}
+	}
+	return b.String()
+}
+
+// lineOf finds the line of the deepest node of path present in the document.
+func lineOf(root *yaml.Node, path []any) int {
+	n := root
+	if n == nil || len(n.Content) == 0 {
+		return 0
+	}
+	n = n.Content[0]
+	line := 0
+	for _, k := range path {
+		var next *yaml.Node
+		switch k := k.(type) {
+		case string:
+			if n.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if n.Content[i].Value == k {
+						line = n.Content[i].Line
+						next = n.Content[i+1]
+					}
+				}
+			}
+		case int:
+			if n.Kind == yaml.SequenceNode && k < len(n.Content) {
+				next = n.Content[k]
+				line = next.Line
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+	}
+	return line
+}

@@ -1,0 +1,141 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+var fixedNow = time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
+
+func TestParseGood(t *testing.T) {
+	cfg, err := Parse(mustRead(t, "testdata/good.yml"), fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := cfg.Portal.Targets[0]
+	if tg.Name != "credit-portal" || time.Duration(tg.Interval) != 30*time.Second || time.Duration(tg.Timeout) != 10*time.Second {
+		t.Errorf("target = %+v", tg)
+	}
+	if got := tg.Expect.BodyContains; len(got) != 1 || got[0] != "信用" {
+		t.Errorf("body_contains = %q", got)
+	}
+	if !cfg.Portal.Incident.ChallengeFails() {
+		t.Error("a WAF challenge must count as a failure by default")
+	}
+	if want := time.Date(2026, 1, 1, 0, 0, 0, 0, Shanghai); !cfg.Assessment.PeriodStart.Equal(want) {
+		t.Errorf("period_start = %v, want %v", cfg.Assessment.PeriodStart, want)
+	}
+}
+
+func TestParseDefaults(t *testing.T) {
+	cfg, err := Parse([]byte("portal:\n  targets:\n    - {name: p, url: 'https://example.org/'}\n"), fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := cfg.Portal.Targets[0]
+	checks := map[string]struct{ got, want any }{
+		"interval":      {time.Duration(tg.Interval), DefaultInterval},
+		"timeout":       {time.Duration(tg.Timeout), DefaultTimeout},
+		"jitter":        {time.Duration(tg.Jitter), DefaultInterval},
+		"status":        {tg.Expect.Status[0], 200},
+		"max body":      {tg.MaxBodyBytes, int64(DefaultMaxBodyBytes)},
+		"max redirects": {*tg.MaxRedirects, DefaultMaxRedirects},
+		"open_after":    {cfg.Portal.Incident.OpenAfter, 2},
+		"close_after":   {cfg.Portal.Incident.CloseAfter, 2},
+		"storage":       {cfg.Storage.Path, DefaultStoragePath},
+		"rounding":      {cfg.Assessment.Rounding, "ceil"},
+		// 03:00 UTC on 27 Nov is in 2026 in Shanghai too; the period starts on 1 Jan there.
+		"period start": {cfg.Assessment.PeriodStart.Time.UTC(), time.Date(2025, 12, 31, 16, 0, 0, 0, time.UTC)},
+	}
+	for name, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", name, c.got, c.want)
+		}
+	}
+}
+
+func TestDefaultPeriodFollowsShanghaiNewYear(t *testing.T) {
+	// 31 Dec 2026 17:00 UTC is already 1 Jan 2027 in Shanghai.
+	cfg, err := Parse(nil, time.Date(2026, 12, 31, 17, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y := cfg.Assessment.PeriodStart.Year(); y != 2027 {
+		t.Errorf("period year = %d, want 2027", y)
+	}
+}
+
+// TestBadConfigs asserts the exact message of each bad-*.yml file.
+func TestBadConfigs(t *testing.T) {
+	want := map[string]string{
+		"bad-unknown-key.yml":     "line 5: field colour not found in type config.Target",
+		"bad-interval.yml":        "line 5: portal.targets[0].interval: must be at least 100ms, got 50ms",
+		"bad-timeout.yml":         "line 6: portal.targets[0].timeout: must be positive and not exceed the interval 10s, got 20s",
+		"bad-duration.yml":        `line 5: "thirty" is not a duration such as 30s, 5m or 1h`,
+		"bad-status.yml":          "line 6: portal.targets[0].expect.status[1]: 999 is not an HTTP status",
+		"bad-duplicate-name.yml":  `line 5: portal.targets[1].name: "credit-portal" is already the name of portal.targets[0]`,
+		"bad-url.yml":             `line 4: portal.targets[0].url: "ftp://127.0.0.1/" is not an http or https URL`,
+		"bad-url-credentials.yml": "line 4: portal.targets[0].url: must not carry credentials",
+		"bad-name.yml":            `line 3: portal.targets[0].name: "Credit Portal" is not a valid target name (lower-case letters, digits, '-', '_', '.'; at most 63)`,
+		"bad-open-after.yml":      "line 6: portal.incident.open_after: must be at least 1, got -1",
+		"bad-date.yml":            `line 6: "2026-13-01" is not a date in YYYY-MM-DD form`,
+		"bad-rounding.yml":        `line 6: assessment.rounding: "up" is not ceil or exact`,
+		"bad-syntax.yml":          "line 3: found character that cannot start any token",
+		"bad-type.yml":            "line 6: cannot unmarshal !!str `two` into int",
+	}
+	files, err := filepath.Glob("testdata/bad-*.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != len(want) {
+		t.Errorf("%d bad-*.yml files, %d expected messages", len(files), len(want))
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			msg, ok := want[name]
+			if !ok {
+				t.Fatalf("no expected message for %s", name)
+			}
+			_, err := Load(f)
+			if err == nil {
+				t.Fatal("loaded without error")
+			}
+			if got := strings.TrimPrefix(err.Error(), f+": "); got != msg {
+				t.Errorf("error\n got: %s\nwant: %s", got, msg)
+			}
+		})
+	}
+}
+
+func TestEveryProblemListed(t *testing.T) {
+	doc := "portal:\n  targets:\n    - {name: A, url: 'x'}\n  incident: {open_after: -1, close_after: -2}\n"
+	_, err := Parse([]byte(doc), fixedNow)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, key := range []string{"targets[0].name", "targets[0].url", "open_after", "close_after"} {
+		if !strings.Contains(err.Error(), key) {
+			t.Errorf("error does not name %s:\n%v", key, err)
+		}
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yml"))
+	if err == nil || !strings.Contains(err.Error(), "reading config") {
+		t.Fatalf("error = %v", err)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
