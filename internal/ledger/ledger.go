@@ -1,0 +1,181 @@
+// Package ledger is creditwatch's durable record of what it saw: every probe result,
+// every incident and risk event, and the state needed to resume after a crash. It is a
+// SQLite file (modernc.org/sqlite, pure Go) in WAL mode with synchronous=FULL, so a
+// result acknowledged by RecordProbe survives a SIGKILL or a power cut.
+//
+// Times are stored as UTC Unix milliseconds.
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Ledger is an open ledger file.
+type Ledger struct {
+	w *sql.DB // the single writer connection
+	r *sql.DB // readers
+}
+
+// Open opens or creates the ledger at path and migrates its schema.
+func Open(ctx context.Context, path string) (*Ledger, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("creating ledger directory: %w", err)
+		}
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
+		q.Add("_pragma", p)
+	}
+	dsn := "file:" + path + "?" + q.Encode()
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("opening ledger %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite", dsn+"&mode=ro")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("opening ledger %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	l := &Ledger{w: w, r: r}
+	if err := l.migrate(ctx); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("migrating ledger %s: %w", path, err)
+	}
+	return l, nil
+}
+
+// Close closes the ledger.
+func (l *Ledger) Close() error {
+	return errors.Join(l.r.Close(), l.w.Close())
+}
+
+// migrations are applied in order, each once; never edit one that has shipped.
+var migrations = []string{
+	// 1: probes, incidents, risk events, resumable state, runs of the monitor.
+	`CREATE TABLE probes (
+		id INTEGER PRIMARY KEY,
+		target TEXT NOT NULL,
+		vantage TEXT NOT NULL,
+		started_at INTEGER NOT NULL,
+		duration_seconds REAL NOT NULL,
+		outcome TEXT NOT NULL,
+		failed INTEGER NOT NULL,
+		status_code INTEGER NOT NULL,
+		error TEXT NOT NULL,
+		dns_seconds REAL NOT NULL,
+		connect_seconds REAL NOT NULL,
+		tls_seconds REAL NOT NULL,
+		first_byte_seconds REAL NOT NULL,
+		body_bytes INTEGER NOT NULL,
+		cert_expiry INTEGER
+	);
+	CREATE INDEX probes_by_target_time ON probes (target, started_at);
+	CREATE INDEX probes_by_time ON probes (started_at);
+	CREATE TABLE incidents (
+		id INTEGER PRIMARY KEY,
+		target TEXT NOT NULL,
+		vantage TEXT NOT NULL,
+		started_at INTEGER NOT NULL,
+		confirmed_at INTEGER NOT NULL,
+		ended_at INTEGER,
+		outcome TEXT NOT NULL,
+		first_error TEXT NOT NULL,
+		failed_probes INTEGER NOT NULL
+	);
+	CREATE UNIQUE INDEX one_open_incident_per_target ON incidents (target) WHERE ended_at IS NULL;
+	CREATE INDEX incidents_by_start ON incidents (started_at);
+	CREATE TABLE risk_events (
+		id INTEGER PRIMARY KEY,
+		target TEXT NOT NULL,
+		vantage TEXT NOT NULL,
+		started_at INTEGER NOT NULL,
+		ended_at INTEGER NOT NULL,
+		outcome TEXT NOT NULL,
+		first_error TEXT NOT NULL,
+		failed_probes INTEGER NOT NULL
+	);
+	CREATE INDEX risk_events_by_start ON risk_events (started_at);
+	CREATE TABLE target_state (
+		target TEXT PRIMARY KEY,
+		fail_streak INTEGER NOT NULL,
+		good_streak INTEGER NOT NULL,
+		streak_started_at INTEGER NOT NULL,
+		streak_outcome TEXT NOT NULL,
+		streak_error TEXT NOT NULL,
+		good_started_at INTEGER NOT NULL,
+		open_incident_id INTEGER REFERENCES incidents (id)
+	);
+	CREATE TABLE runs (
+		id INTEGER PRIMARY KEY,
+		started_at INTEGER NOT NULL,
+		last_seen_at INTEGER NOT NULL,
+		version TEXT NOT NULL
+	);`,
+}
+
+func (l *Ledger) migrate(ctx context.Context) error {
+	if _, err := l.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	var have int
+	if err := l.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return err
+	}
+	if have > len(migrations) {
+		return fmt.Errorf("ledger schema version %d is newer than this creditwatch (%d)", have, len(migrations))
+	}
+	for v := have + 1; v <= len(migrations); v++ {
+		tx, err := l.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, ?)`, v, ms(time.Now())); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion is the version of the ledger's schema.
+func (l *Ledger) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := l.r.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&v)
+	return v, err
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+func nullMS(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return ms(t)
+}
