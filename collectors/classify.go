@@ -1,0 +1,151 @@
+package collectors
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/go-resty/resty/v2"
+	"golang.org/x/net/html/charset"
+
+	"github.com/creditwatch/creditwatch/internal/config"
+)
+
+// Outcome classes of a probe.
+const (
+	OutcomeOK              = "ok"
+	OutcomeTimeout         = "timeout"
+	OutcomeConnectError    = "connect_error"
+	OutcomeDNSError        = "dns_error"
+	OutcomeTLSError        = "tls_error"
+	OutcomeHTTPStatus      = "http_status"
+	OutcomeContentMismatch = "content_mismatch"
+	OutcomeChallenged      = "challenged"
+)
+
+// StatusPreconditionFailed is what Ruishu-style WAFs answer an unknown client with.
+const StatusPreconditionFailed = 412
+
+// Answer is what a probe got back, before any judgement.
+type Answer struct {
+	Err         error
+	StatusCode  int
+	ContentType string
+	Body        []byte
+	BodyLimit   int64
+}
+
+// Verdict is the judgement of an Answer.
+type Verdict struct {
+	Outcome string
+	Error   string
+}
+
+// Expectation is what a good answer looks like.
+type Expectation struct {
+	Status           []int
+	BodyContains     []string
+	ChallengeMarkers []string
+}
+
+func expectationOf(t config.Target, markers []string) Expectation {
+	return Expectation{Status: t.Expect.Status, BodyContains: t.Expect.BodyContains, ChallengeMarkers: markers}
+}
+
+// Classify judges an answer. It is pure.
+func Classify(a Answer, e Expectation) Verdict {
+	if a.Err != nil && !errors.Is(a.Err, resty.ErrResponseBodyTooLarge) {
+		return Verdict{Outcome: classifyError(a.Err), Error: errorText(a.Err)}
+	}
+	if a.StatusCode == StatusPreconditionFailed {
+		return Verdict{Outcome: OutcomeChallenged, Error: "HTTP 412: challenged by a web application firewall"}
+	}
+	if a.Err != nil {
+		return Verdict{Outcome: OutcomeContentMismatch, Error: fmt.Sprintf("body larger than the %d-byte limit", a.BodyLimit)}
+	}
+	text := DecodeBody(a.Body, a.ContentType)
+	statusOK := slices.Contains(e.Status, a.StatusCode)
+	missing := ""
+	for _, want := range e.BodyContains {
+		if !strings.Contains(text, want) {
+			missing = want
+			break
+		}
+	}
+	if statusOK && missing == "" {
+		return Verdict{Outcome: OutcomeOK}
+	}
+	for _, m := range e.ChallengeMarkers {
+		if m != "" && strings.Contains(text, m) {
+			return Verdict{Outcome: OutcomeChallenged, Error: fmt.Sprintf("HTTP %d: challenge page (marker %q)", a.StatusCode, m)}
+		}
+	}
+	if !statusOK {
+		return Verdict{Outcome: OutcomeHTTPStatus, Error: fmt.Sprintf("HTTP %d, expected %v", a.StatusCode, e.Status)}
+	}
+	return Verdict{Outcome: OutcomeContentMismatch, Error: fmt.Sprintf("body does not contain %q", missing)}
+}
+
+// DecodeBody decodes a page to UTF-8 by its BOM, Content-Type charset or meta charset
+// (UTF-8, GBK, GB18030 and the rest of the WHATWG encodings).
+func DecodeBody(body []byte, contentType string) string {
+	enc, name, _ := charset.DetermineEncoding(body, contentType)
+	if name == "utf-8" {
+		return string(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))
+	}
+	out, err := enc.NewDecoder().Bytes(body)
+	if err != nil {
+		return string(body)
+	}
+	return string(out)
+}
+
+func classifyError(err error) string {
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var hostErr x509.HostnameError
+	var authErr x509.UnknownAuthorityError
+	var invalidErr x509.CertificateInvalidError
+	var recErr tls.RecordHeaderError
+	var alertErr tls.AlertError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &dnsErr):
+		return OutcomeDNSError
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return OutcomeTimeout
+	case errors.As(err, &certErr), errors.As(err, &hostErr), errors.As(err, &authErr),
+		errors.As(err, &invalidErr), errors.As(err, &recErr), errors.As(err, &alertErr),
+		strings.Contains(err.Error(), "tls: "):
+		return OutcomeTLSError
+	case strings.Contains(err.Error(), "stopped after") && strings.Contains(err.Error(), "redirects"):
+		return OutcomeHTTPStatus
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return OutcomeConnectError
+	}
+	return OutcomeConnectError
+}
+
+// errorText drops the request URL that net/http puts in front of errors: URLs may carry
+// query strings that do not belong in the ledger.
+func errorText(err error) string {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	msg := err.Error()
+	if len(msg) > 300 {
+		msg = msg[:300]
+	}
+	return msg
+}

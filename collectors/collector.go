@@ -1,0 +1,85 @@
+// Package collectors holds creditwatch's scheduled collectors. Each one fetches from the
+// watched platform, parses what it got with pure functions, and emits the result to the
+// ledger and the metrics store. Adding a collector kind means adding its file and one line
+// to kinds below.
+package collectors
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/ledger"
+	"github.com/creditwatch/creditwatch/internal/metrics"
+)
+
+// Collector is one scheduled unit of work: one portal target, one data source.
+type Collector interface {
+	// Kind is the collector kind, the value of the collector label.
+	Kind() string
+	// Target is the configured name of what it watches, the value of the target label.
+	Target() string
+	// Interval and Jitter set its schedule.
+	Interval() time.Duration
+	Jitter() time.Duration
+	// Collect does one run. It returns promptly when ctx ends. An error means creditwatch
+	// itself failed (it could not record what it saw), not that the platform did.
+	Collect(ctx context.Context) error
+}
+
+// Deps are what collectors share.
+type Deps struct {
+	Ledger  *ledger.Ledger
+	Store   *metrics.Store
+	Logger  *zap.Logger
+	Vantage string
+	// Changed is called after a collector recorded something that may change the scores.
+	Changed func()
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+func (d Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+func (d Deps) changed() {
+	if d.Changed != nil {
+		d.Changed()
+	}
+}
+
+// kinds builds the collectors of each kind from the config: one line per kind.
+var kinds = []func(*config.Config, Deps) ([]Collector, error){
+	portalCollectors,
+}
+
+// Build returns every collector the config asks for.
+func Build(cfg *config.Config, d Deps) ([]Collector, error) {
+	var all []Collector
+	var errs []error
+	for _, k := range kinds {
+		cs, err := k(cfg, d)
+		errs = append(errs, err)
+		all = append(all, cs...)
+	}
+	return all, errors.Join(errs...)
+}
+
+// Run executes one run of c and records creditwatch_collector_* for it.
+func Run(ctx context.Context, c Collector, d Deps) {
+	start := d.now()
+	err := c.Collect(ctx)
+	end := d.now()
+	d.Store.RecordRun(c.Kind(), c.Target(), err == nil, end.Sub(start), end)
+	if err != nil && ctx.Err() == nil {
+		d.Logger.Error("collector run failed", zap.String("collector", c.Kind()),
+			zap.String("target", c.Target()), zap.Error(err))
+	}
+}

@@ -1,0 +1,230 @@
+package collectors
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+	"go.uber.org/zap"
+
+	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/incident"
+	"github.com/creditwatch/creditwatch/internal/ledger"
+	"github.com/creditwatch/creditwatch/internal/metrics"
+)
+
+// Portal probes one credit-portal target over HTTP(S).
+type Portal struct {
+	target         config.Target
+	expect         Expectation
+	policy         incident.Policy
+	challengeFails bool
+	client         *resty.Client
+	deps           Deps
+	log            *zap.Logger
+}
+
+func portalCollectors(cfg *config.Config, d Deps) ([]Collector, error) {
+	var out []Collector
+	for _, t := range cfg.Portal.Targets {
+		p, err := NewPortal(t, cfg.Portal, d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// NewPortal returns the probe of one target.
+func NewPortal(t config.Target, pc config.Portal, d Deps) (*Portal, error) {
+	client, err := newProbeClient(t)
+	if err != nil {
+		return nil, fmt.Errorf("setting up probe of %s: %w", t.Name, err)
+	}
+	return &Portal{
+		target:         t,
+		expect:         expectationOf(t, pc.ChallengeMarkers),
+		policy:         incident.Policy{OpenAfter: pc.Incident.OpenAfter, CloseAfter: pc.Incident.CloseAfter},
+		challengeFails: pc.Incident.ChallengeFails(),
+		client:         client,
+		deps:           d,
+		log:            d.Logger.With(zap.String("collector", "portal"), zap.String("target", t.Name)),
+	}, nil
+}
+
+func newProbeClient(t config.Target) (*resty.Client, error) {
+	tlsCfg := &tls.Config{InsecureSkipVerify: t.TLS.InsecureSkipVerify, ServerName: t.TLS.ServerName} //nolint:gosec // the operator's choice
+	if t.TLS.CAFile != "" {
+		pem, err := os.ReadFile(t.TLS.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading tls.ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls.ca_file %s holds no PEM certificate", t.TLS.CAFile)
+		}
+		tlsCfg.RootCAs = pool
+	}
+	// A fresh connection per probe, as a visitor would open one, so that DNS, connect and
+	// TLS are measured every time.
+	tr := &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: t.Timeout.D()}).DialContext,
+		TLSClientConfig:     tlsCfg,
+		TLSHandshakeTimeout: t.Timeout.D(),
+		DisableKeepAlives:   true,
+		DisableCompression:  false,
+	}
+	c := resty.NewWithClient(&http.Client{Transport: tr}).
+		SetTimeout(t.Timeout.D()).
+		SetRedirectPolicy(resty.FlexibleRedirectPolicy(*t.MaxRedirects)).
+		SetResponseBodyLimit(int(t.MaxBodyBytes)).
+		SetHeader("User-Agent", t.UserAgent).
+		SetHeader("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8").
+		SetHeader("Accept-Language", "zh-CN,zh;q=0.9")
+	c.SetLogger(discardLogger{})
+	return c, nil
+}
+
+// Kind implements Collector.
+func (p *Portal) Kind() string { return "portal" }
+
+// Target implements Collector.
+func (p *Portal) Target() string { return p.target.Name }
+
+// Interval implements Collector.
+func (p *Portal) Interval() time.Duration { return p.target.Interval.D() }
+
+// Jitter implements Collector.
+func (p *Portal) Jitter() time.Duration { return p.target.Jitter.D() }
+
+// Collect implements Collector: fetch, classify, emit.
+func (p *Portal) Collect(ctx context.Context) error {
+	obs := p.fetch(ctx)
+	v := Classify(obs.answer, p.expect)
+	return p.emit(ctx, obs, v)
+}
+
+// observation is what one fetch saw.
+type observation struct {
+	start      time.Time
+	answer     Answer
+	trace      resty.TraceInfo
+	total      time.Duration
+	bodyBytes  int64
+	certExpiry time.Time
+}
+
+func (p *Portal) fetch(ctx context.Context) observation {
+	ctx, cancel := context.WithTimeout(ctx, p.target.Timeout.D())
+	defer cancel()
+	o := observation{start: p.deps.now()}
+	resp, err := p.client.R().SetContext(ctx).EnableTrace().Get(p.target.URL)
+	o.total = p.deps.now().Sub(o.start)
+	o.answer = Answer{Err: err, BodyLimit: p.target.MaxBodyBytes}
+	if resp == nil {
+		return o
+	}
+	o.trace = resp.Request.TraceInfo()
+	if raw := resp.RawResponse; raw != nil {
+		o.answer.StatusCode = raw.StatusCode
+		o.answer.ContentType = raw.Header.Get("Content-Type")
+		if raw.TLS != nil {
+			for _, c := range raw.TLS.PeerCertificates {
+				if o.certExpiry.IsZero() || c.NotAfter.Before(o.certExpiry) {
+					o.certExpiry = c.NotAfter
+				}
+			}
+		}
+	}
+	o.answer.Body = resp.Body()
+	o.bodyBytes = int64(len(o.answer.Body))
+	return o
+}
+
+// phases splits the probe's total time into phases that add up to it.
+func phases(ti resty.TraceInfo, total time.Duration) map[string]float64 {
+	pos := func(d time.Duration) time.Duration { return max(d, 0) }
+	dns, tlsT := pos(ti.DNSLookup), pos(ti.TLSHandshake)
+	connect := pos(ti.ConnTime - dns - tlsT)
+	firstByte := pos(ti.ServerTime)
+	transfer := pos(total - dns - tlsT - connect - firstByte)
+	return map[string]float64{
+		"dns": dns.Seconds(), "connect": connect.Seconds(), "tls": tlsT.Seconds(),
+		"first_byte": firstByte.Seconds(), "transfer": transfer.Seconds(),
+	}
+}
+
+func (p *Portal) emit(ctx context.Context, o observation, v Verdict) error {
+	failed := v.Outcome != OutcomeOK && (v.Outcome != OutcomeChallenged || p.challengeFails)
+	ph := phases(o.trace, o.total)
+	rec := ledger.Probe{
+		Target: p.target.Name, Vantage: p.deps.Vantage, StartedAt: o.start, Duration: o.total,
+		Outcome: v.Outcome, Failed: failed, StatusCode: o.answer.StatusCode, Error: v.Error,
+		DNS: secs(ph["dns"]), Connect: secs(ph["connect"]), TLS: secs(ph["tls"]), FirstByte: secs(ph["first_byte"]),
+		BodyBytes: o.bodyBytes, CertExpiry: o.certExpiry,
+	}
+	// A probe that completed is written even while shutting down.
+	st, tr, err := p.deps.Ledger.RecordProbe(context.WithoutCancel(ctx), rec, p.policy)
+	if err != nil {
+		return err
+	}
+	p.publish(rec, ph, st, tr)
+	if failed {
+		p.log.Warn("probe failed", zap.String("outcome", v.Outcome), zap.String("error", v.Error),
+			zap.Int("status_code", o.answer.StatusCode), zap.Int("fail_streak", st.FailStreak))
+	}
+	switch {
+	case tr.Opened != nil:
+		p.log.Warn("incident opened", zap.Time("started_at", tr.Opened.Start), zap.String("outcome", tr.Opened.Outcome),
+			zap.Int("failed_probes", tr.Opened.Failed))
+	case !tr.ClosedAt.IsZero():
+		p.log.Info("incident closed", zap.Time("ended_at", tr.ClosedAt))
+	case tr.Risk != nil:
+		p.log.Info("risk event recorded", zap.Int("failed_probes", tr.Risk.Failed), zap.String("outcome", tr.Risk.Outcome))
+	}
+	if tr.Opened != nil || !tr.ClosedAt.IsZero() || tr.Risk != nil {
+		p.deps.changed()
+	}
+	return nil
+}
+
+func secs(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+
+func (p *Portal) publish(rec ledger.Probe, ph map[string]float64, st incident.State, tr incident.Transition) {
+	prev, _ := p.deps.Store.Portal(p.target.Name)
+	snap := &metrics.Portal{Target: p.target.Name, OutcomeTotals: map[string]float64{}}
+	if prev != nil {
+		for k, v := range prev.OutcomeTotals {
+			snap.OutcomeTotals[k] = v
+		}
+		snap.IncidentsTotal, snap.RiskTotal, snap.OpenSince = prev.IncidentsTotal, prev.RiskTotal, prev.OpenSince
+	}
+	snap.OutcomeTotals[rec.Outcome]++
+	if tr.Opened != nil {
+		snap.IncidentsTotal++
+		snap.OpenSince = tr.Opened.Start
+	}
+	if tr.Risk != nil {
+		snap.RiskTotal++
+	}
+	snap.IncidentOpen = st.Open()
+	snap.Probed, snap.Success, snap.Outcome = true, !rec.Failed, rec.Outcome
+	snap.StatusCode, snap.PhaseSeconds, snap.CertExpiry = rec.StatusCode, ph, rec.CertExpiry
+	snap.LastProbe, snap.LastError = rec.StartedAt, rec.Error
+	p.deps.Store.SetPortal(snap)
+}
+
+// discardLogger keeps resty from printing warnings on stderr; creditwatch logs results itself.
+type discardLogger struct{}
+
+func (discardLogger) Errorf(string, ...any) {}
+func (discardLogger) Warnf(string, ...any)  {}
+func (discardLogger) Debugf(string, ...any) {}

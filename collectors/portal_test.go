@@ -1,0 +1,193 @@
+package collectors
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/ledger"
+	"github.com/creditwatch/creditwatch/internal/metrics"
+)
+
+func testDeps(t testing.TB) Deps {
+	t.Helper()
+	l, err := ledger.Open(context.Background(), filepath.Join(t.TempDir(), "l.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return Deps{Ledger: l, Store: metrics.NewStore(), Logger: zap.NewNop()}
+}
+
+func testPortal(t testing.TB, url string, d Deps, edit func(*config.Target)) *Portal {
+	t.Helper()
+	doc := "portal:\n  targets:\n    - name: credit-portal\n      url: " + url + "\n      interval: 2s\n      timeout: 500ms\n      expect: {body_contains: [信用]}\n"
+	cfg, err := config.Parse([]byte(doc), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(&cfg.Portal.Targets[0])
+	}
+	p, err := NewPortal(cfg.Portal.Targets[0], cfg.Portal, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func serve(t *testing.T, h http.HandlerFunc) string {
+	t.Helper()
+	s := httptest.NewServer(h)
+	t.Cleanup(s.Close)
+	return s.URL + "/"
+}
+
+func TestPortalProbeAgainstRealServers(t *testing.T) {
+	page := fixture(t, "portal-utf8.html")
+	gbk := fixture(t, "portal-gbk.html")
+	closed := func() string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		return "http://" + addr + "/"
+	}
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write(page) }))
+	t.Cleanup(tlsSrv.Close)
+	tests := map[string]struct {
+		url     func(t *testing.T) string
+		edit    func(*config.Target)
+		outcome string
+		status  int
+	}{
+		"ok": {url: func(t *testing.T) string {
+			return serve(t, func(w http.ResponseWriter, _ *http.Request) { w.Write(page) })
+		}, outcome: OutcomeOK, status: 200},
+		"gbk page": {url: func(t *testing.T) string {
+			return serve(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "text/html; charset=GBK")
+				w.Write(gbk)
+			})
+		}, outcome: OutcomeOK, status: 200},
+		"server error": {url: func(t *testing.T) string {
+			return serve(t, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) })
+		}, outcome: OutcomeHTTPStatus, status: 503},
+		"hang past timeout": {url: func(t *testing.T) string {
+			return serve(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+		}, outcome: OutcomeTimeout},
+		"waf 412": {url: func(t *testing.T) string {
+			return serve(t, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(412) })
+		}, outcome: OutcomeChallenged, status: 412},
+		"connection refused": {url: func(*testing.T) string { return closed() }, outcome: OutcomeConnectError},
+		"untrusted certificate": {url: func(*testing.T) string { return tlsSrv.URL + "/" }, outcome: OutcomeTLSError},
+		"trusted with skip verify": {url: func(*testing.T) string { return tlsSrv.URL + "/" },
+			edit: func(tg *config.Target) { tg.TLS.InsecureSkipVerify = true }, outcome: OutcomeOK, status: 200},
+		"redirect loop": {url: func(t *testing.T) string {
+			return serve(t, func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) })
+		}, outcome: OutcomeHTTPStatus, status: 302},
+		"huge body": {url: func(t *testing.T) string {
+			return serve(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.Write(page)
+				w.Write([]byte(strings.Repeat("信用", 1<<20)))
+			})
+		}, edit: func(tg *config.Target) { tg.MaxBodyBytes = 64 << 10 }, outcome: OutcomeContentMismatch, status: 200},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			d := testDeps(t)
+			p := testPortal(t, tc.url(t), d, tc.edit)
+			start := time.Now()
+			if err := p.Collect(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if el := time.Since(start); el > 5*time.Second {
+				t.Fatalf("probe took %v; the 500ms timeout did not hold", el)
+			}
+			snap, ok := d.Store.Portal("credit-portal")
+			if !ok {
+				t.Fatal("no snapshot published")
+			}
+			if snap.Outcome != tc.outcome || snap.StatusCode != tc.status {
+				t.Errorf("outcome = %s (HTTP %d, %q), want %s (HTTP %d)", snap.Outcome, snap.StatusCode, snap.LastError, tc.outcome, tc.status)
+			}
+			if snap.Success != (tc.outcome == OutcomeOK) {
+				t.Errorf("success = %t", snap.Success)
+			}
+			if n, _ := d.Ledger.CountProbes(context.Background(), "credit-portal"); n != 1 {
+				t.Errorf("ledger has %d probes, want 1", n)
+			}
+			if tc.outcome == OutcomeOK && strings.HasPrefix(tc.url(t), "https") && snap.CertExpiry.IsZero() {
+				t.Error("no certificate expiry recorded for a TLS probe")
+			}
+		})
+	}
+}
+
+func TestDNSFailure(t *testing.T) {
+	d := testDeps(t)
+	p := testPortal(t, "http://portal.creditwatch-test.invalid/", d, nil)
+	if err := p.Collect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	snap, _ := d.Store.Portal("credit-portal")
+	if snap.Outcome != OutcomeDNSError && snap.Outcome != OutcomeTimeout {
+		t.Errorf("outcome = %s (%s), want dns_error", snap.Outcome, snap.LastError)
+	}
+}
+
+func TestChallengeNotAFailureWhenConfigured(t *testing.T) {
+	d := testDeps(t)
+	url := serve(t, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(412) })
+	doc := "portal:\n  targets:\n    - {name: p, url: '" + url + "', interval: 1s}\n  incident: {open_after: 1, challenge_is_failure: false}\n"
+	cfg, err := config.Parse([]byte(doc), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPortal(cfg.Portal.Targets[0], cfg.Portal, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := p.Collect(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap, _ := d.Store.Portal("p")
+	if !snap.Success || snap.IncidentsTotal != 0 || snap.OutcomeTotals[OutcomeChallenged] != 3 {
+		t.Errorf("snapshot = %+v", snap)
+	}
+}
+
+func TestPhasesAddUpToTotal(t *testing.T) {
+	d := testDeps(t)
+	page := fixture(t, "portal-utf8.html")
+	p := testPortal(t, serve(t, func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(30 * time.Millisecond)
+		w.Write(page)
+	}), d, nil)
+	if err := p.Collect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	snap, _ := d.Store.Portal("credit-portal")
+	var sum float64
+	for _, v := range snap.PhaseSeconds {
+		sum += v
+	}
+	if snap.PhaseSeconds["first_byte"] < 0.03 {
+		t.Errorf("first_byte = %v, want ≥ 30ms of server time", snap.PhaseSeconds["first_byte"])
+	}
+	if sum < 0.03 || sum > 1 {
+		t.Errorf("phases sum to %v s", sum)
+	}
+}
