@@ -89,7 +89,7 @@ func TestPortalProbeAgainstRealServers(t *testing.T) {
 		"waf 412": {url: func(t *testing.T) string {
 			return serve(t, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(412) })
 		}, outcome: OutcomeChallenged, status: 412},
-		"connection refused": {url: func(*testing.T) string { return closed() }, outcome: OutcomeConnectError},
+		"connection refused":    {url: func(*testing.T) string { return closed() }, outcome: OutcomeConnectError},
 		"untrusted certificate": {url: func(*testing.T) string { return tlsSrv.URL + "/" }, outcome: OutcomeTLSError},
 		"trusted with skip verify": {url: func(*testing.T) string { return tlsSrv.URL + "/" },
 			edit: func(tg *config.Target) { tg.TLS.InsecureSkipVerify = true }, outcome: OutcomeOK, status: 200},
