@@ -108,6 +108,10 @@ func (p *Portal) Jitter() time.Duration { return p.target.Jitter.D() }
 // Collect implements Collector: fetch, classify, emit.
 func (p *Portal) Collect(ctx context.Context) error {
 	obs := p.fetch(ctx)
+	if err := ctx.Err(); err != nil {
+		// Shutdown cut the probe short: that says nothing about the portal.
+		return err
+	}
 	v := Classify(obs.answer, p.expect)
 	return p.emit(ctx, obs, v)
 }

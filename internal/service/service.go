@@ -1,0 +1,240 @@
+// Package service is the running creditwatch: it owns the ledger, the metrics store, the
+// scheduler and the current config, and swaps configs on reload.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/creditwatch/creditwatch/collectors"
+	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/ledger"
+	"github.com/creditwatch/creditwatch/internal/metrics"
+	"github.com/creditwatch/creditwatch/internal/schedule"
+	"github.com/creditwatch/creditwatch/internal/scoring"
+)
+
+// Options start a service.
+type Options struct {
+	ConfigFile  string
+	StoragePath string // overrides the config's storage.path when set
+	Vantage     string
+	Version     string
+	Logger      *zap.Logger
+	// Heartbeat is how often the run is marked alive in the ledger and scores refreshed.
+	Heartbeat time.Duration
+}
+
+// Service is a running creditwatch.
+type Service struct {
+	opts    Options
+	log     *zap.Logger
+	ledger  *ledger.Ledger
+	store   *metrics.Store
+	sched   *schedule.Scheduler
+	cat     *scoring.Catalogue
+	cfg     atomic.Pointer[config.Config]
+	reload  sync.Mutex
+	runID   int64
+	rescore chan struct{}
+	ready   atomic.Bool
+	stop    context.CancelFunc
+	done    chan struct{}
+}
+
+// Start loads the config, opens the ledger, restores counters and starts collecting.
+func Start(ctx context.Context, opts Options) (*Service, error) {
+	if opts.Heartbeat == 0 {
+		opts.Heartbeat = 30 * time.Second
+	}
+	cfg, err := config.Load(opts.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	path := cfg.Storage.Path
+	if opts.StoragePath != "" {
+		path = opts.StoragePath
+	}
+	l, err := ledger.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		opts: opts, log: opts.Logger, ledger: l, store: metrics.NewStore(), sched: schedule.New(),
+		cat: scoring.MustDefault(), rescore: make(chan struct{}, 1), done: make(chan struct{}),
+	}
+	if s.runID, err = l.StartRun(ctx, time.Now(), opts.Version); err != nil {
+		l.Close()
+		return nil, err
+	}
+	if err := s.apply(ctx, cfg); err != nil {
+		s.sched.Stop(ctx)
+		l.Close()
+		return nil, err
+	}
+	s.store.SetReload(true, time.Now())
+	if err := s.Rescore(ctx); err != nil {
+		s.log.Error("scoring failed", zap.Error(err))
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	go s.loop(bg)
+	s.ready.Store(true)
+	s.log.Info("creditwatch started", zap.String("ledger", path), zap.Int("targets", len(cfg.Portal.Targets)),
+		zap.String("vantage", opts.Vantage))
+	return s, nil
+}
+
+// apply seeds counters of new targets from the ledger and schedules the config's collectors.
+func (s *Service) apply(ctx context.Context, cfg *config.Config) error {
+	deps := collectors.Deps{Ledger: s.ledger, Store: s.store, Logger: s.log, Vantage: s.opts.Vantage, Changed: s.changed}
+	cs, err := collectors.Build(cfg, deps)
+	if err != nil {
+		return err
+	}
+	totals, err := s.ledger.Totals(ctx)
+	if err != nil {
+		return err
+	}
+	names := map[string]bool{}
+	for _, t := range cfg.Portal.Targets {
+		names[t.Name] = true
+		if _, ok := s.store.Portal(t.Name); ok {
+			continue
+		}
+		snap := &metrics.Portal{Target: t.Name, OutcomeTotals: map[string]float64{}}
+		if tt := totals[t.Name]; tt != nil {
+			for k, v := range tt.Outcomes {
+				snap.OutcomeTotals[k] = float64(v)
+			}
+			snap.IncidentsTotal, snap.RiskTotal = tt.Incidents, tt.RiskEvents
+			if tt.Open != nil {
+				snap.IncidentOpen, snap.OpenSince = true, tt.Open.StartedAt
+			}
+		}
+		s.store.SetPortal(snap)
+	}
+	s.store.KeepPortals(names)
+	jobs := make([]schedule.Job, 0, len(cs))
+	for _, c := range cs {
+		jobs = append(jobs, schedule.Job{
+			Key: c.Kind() + "/" + c.Target(), Interval: c.Interval(), Jitter: c.Jitter(),
+			Run: func(ctx context.Context) { collectors.Run(ctx, c, deps) },
+		})
+	}
+	s.cfg.Store(cfg)
+	s.sched.Replace(jobs)
+	return nil
+}
+
+// Reload re-reads the config file and swaps it in only if it is valid.
+func (s *Service) Reload(ctx context.Context) error {
+	s.reload.Lock()
+	defer s.reload.Unlock()
+	cfg, err := config.Load(s.opts.ConfigFile)
+	if err == nil {
+		if old := s.cfg.Load(); s.opts.StoragePath == "" && cfg.Storage.Path != old.Storage.Path {
+			err = fmt.Errorf("storage.path cannot change on reload (%s → %s); restart instead", old.Storage.Path, cfg.Storage.Path)
+		}
+	}
+	if err == nil {
+		err = s.apply(ctx, cfg)
+	}
+	s.store.SetReload(err == nil, time.Now())
+	if err != nil {
+		s.log.Error("config reload failed; keeping the running config", zap.String("file", s.opts.ConfigFile), zap.Error(err))
+		return err
+	}
+	s.log.Info("config reloaded", zap.String("file", s.opts.ConfigFile), zap.Int("targets", len(cfg.Portal.Targets)))
+	s.changed()
+	return nil
+}
+
+func (s *Service) changed() {
+	select {
+	case s.rescore <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Service) loop(ctx context.Context) {
+	defer close(s.done)
+	t := time.NewTicker(s.opts.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.ledger.Heartbeat(ctx, s.runID, time.Now()); err != nil && ctx.Err() == nil {
+				s.log.Error("heartbeat failed", zap.Error(err))
+			}
+		case <-s.rescore:
+		}
+		if err := s.Rescore(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("scoring failed", zap.Error(err))
+		}
+	}
+}
+
+// Rescore recomputes the score card of the assessment period from the ledger.
+func (s *Service) Rescore(ctx context.Context) error {
+	cfg := s.cfg.Load()
+	card, err := Score(ctx, s.ledger, s.cat, cfg, time.Now())
+	if err != nil {
+		return err
+	}
+	s.store.SetCard(card)
+	return nil
+}
+
+// Score computes the score card of the period from cfg's period start to now.
+func Score(ctx context.Context, l *ledger.Ledger, cat *scoring.Catalogue, cfg *config.Config, now time.Time) ([]scoring.Result, error) {
+	obs, err := Observe(ctx, l, cfg.Assessment.PeriodStart.Time, now)
+	if err != nil {
+		return nil, err
+	}
+	return scoring.Card(cat, obs, scoring.Options{Rounding: cfg.Assessment.Rounding}), nil
+}
+
+// Observe gathers every rule input the ledger can answer for [from, to).
+func Observe(ctx context.Context, l *ledger.Ledger, from, to time.Time) (map[string]scoring.Observation, error) {
+	n, err := l.CountIncidentsStarted(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]scoring.Observation{
+		"portal_incidents": {Known: true, Count: float64(n)},
+	}, nil
+}
+
+// Ledger is the service's ledger, for the web pages.
+func (s *Service) Ledger() *ledger.Ledger { return s.ledger }
+
+// Store is the metrics store.
+func (s *Service) Store() *metrics.Store { return s.store }
+
+// Config is the running config.
+func (s *Service) Config() *config.Config { return s.cfg.Load() }
+
+// Catalogue is the indicator catalogue.
+func (s *Service) Catalogue() *scoring.Catalogue { return s.cat }
+
+// Ready reports whether the service has started.
+func (s *Service) Ready() bool { return s.ready.Load() }
+
+// Close stops collecting, waits for running probes up to ctx, and closes the ledger.
+func (s *Service) Close(ctx context.Context) error {
+	s.ready.Store(false)
+	errSched := s.sched.Stop(ctx)
+	s.stop()
+	<-s.done
+	errBeat := s.ledger.Heartbeat(context.Background(), s.runID, time.Now())
+	return errors.Join(errSched, errBeat, s.ledger.Close())
+}

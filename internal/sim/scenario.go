@@ -1,0 +1,153 @@
+// Package sim is a simulated credit platform: a realistic Chinese credit portal that
+// misbehaves on a script. It is a test double for tests and the demo, never part of the
+// monitored path.
+package sim
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
+)
+
+// Fault kinds the portal can show.
+const (
+	FaultOK           = "ok"
+	FaultDown         = "down"          // connection refused (time faults) or reset (sequence)
+	FaultStatus       = "status"        // an HTTP error status, 503 unless status is set
+	FaultSlow         = "slow"          // answer after delay
+	FaultHang         = "hang"          // never answer
+	FaultChallenge412 = "challenge_412" // a WAF's HTTP 412
+	FaultChallengeJS  = "challenge_js"  // a WAF's JavaScript challenge page, HTTP 200
+	FaultWrongContent = "wrong_content" // a maintenance page without the expected text
+	FaultGBK          = "gbk"           // the normal page, GBK-encoded
+)
+
+var kinds = map[string]bool{FaultOK: true, FaultDown: true, FaultStatus: true, FaultSlow: true, FaultHang: true,
+	FaultChallenge412: true, FaultChallengeJS: true, FaultWrongContent: true, FaultGBK: true}
+
+// Scenario is a script of faults.
+type Scenario struct {
+	// Faults happen at times relative to the simulator's start.
+	Faults []TimedFault `yaml:"faults"`
+	// Repeat restarts the timed faults every so often; 0 plays them once.
+	Repeat Duration `yaml:"repeat"`
+	// Sequence, when set, scripts the portal page by request number instead; after its
+	// last step the page is normal.
+	Sequence []Step `yaml:"sequence"`
+}
+
+// Fault is one kind of misbehaviour.
+type Fault struct {
+	Kind   string   `yaml:"kind"`
+	Status int      `yaml:"status"`
+	Delay  Duration `yaml:"delay"`
+}
+
+// TimedFault is a fault during [At, At+For).
+type TimedFault struct {
+	Fault `yaml:",inline"`
+	At    Duration `yaml:"at"`
+	For   Duration `yaml:"for"`
+}
+
+// Step is a fault for Count consecutive requests.
+type Step struct {
+	Fault `yaml:",inline"`
+	Count int `yaml:"count"`
+}
+
+// Duration is a YAML duration such as 30s.
+type Duration time.Duration
+
+// UnmarshalYAML parses a duration.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := model.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// LoadScenario reads a scenario file strictly.
+func LoadScenario(path string) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading scenario: %w", err)
+	}
+	sc, err := ParseScenario(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return sc, nil
+}
+
+// ParseScenario parses and validates a scenario document.
+func ParseScenario(data []byte) (*Scenario, error) {
+	sc := &Scenario{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(sc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	for i, f := range sc.Faults {
+		if err := f.validate(); err != nil {
+			return nil, fmt.Errorf("faults[%d]: %w", i, err)
+		}
+		if f.For <= 0 {
+			return nil, fmt.Errorf("faults[%d]: for must be positive", i)
+		}
+		if sc.Repeat > 0 && f.At+f.For > sc.Repeat {
+			return nil, fmt.Errorf("faults[%d]: ends after the repeat period %s", i, time.Duration(sc.Repeat))
+		}
+	}
+	for i, s := range sc.Sequence {
+		if err := s.validate(); err != nil {
+			return nil, fmt.Errorf("sequence[%d]: %w", i, err)
+		}
+		if s.Count < 1 {
+			return nil, fmt.Errorf("sequence[%d]: count must be at least 1", i)
+		}
+	}
+	return sc, nil
+}
+
+func (f Fault) validate() error {
+	if !kinds[f.Kind] {
+		return fmt.Errorf("unknown fault kind %q", f.Kind)
+	}
+	if f.Status != 0 && (f.Status < 100 || f.Status > 599) {
+		return fmt.Errorf("%d is not an HTTP status", f.Status)
+	}
+	return nil
+}
+
+// At returns the fault in force at elapsed time since start.
+func (s *Scenario) At(elapsed time.Duration) Fault {
+	if s.Repeat > 0 {
+		elapsed %= time.Duration(s.Repeat)
+	}
+	for _, f := range s.Faults {
+		if elapsed >= time.Duration(f.At) && elapsed < time.Duration(f.At+f.For) {
+			return f.Fault
+		}
+	}
+	return Fault{Kind: FaultOK}
+}
+
+// Nth returns the scripted fault of the n-th portal request (0-based).
+func (s *Scenario) Nth(n int) Fault {
+	for _, st := range s.Sequence {
+		if n < st.Count {
+			return st.Fault
+		}
+		n -= st.Count
+	}
+	return Fault{Kind: FaultOK}
+}

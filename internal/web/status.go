@@ -1,0 +1,151 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/ledger"
+	"github.com/creditwatch/creditwatch/internal/scoring"
+	"github.com/creditwatch/creditwatch/internal/service"
+)
+
+//go:embed templates/*.tmpl
+var templates embed.FS
+
+var funcs = template.FuncMap{
+	"shanghai": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.In(config.Shanghai).Format("2006-01-02 15:04:05")
+	},
+	"date":     func(t time.Time) string { return t.In(config.Shanghai).Format("2006年1月2日") },
+	"outcome":  OutcomeName,
+	"duration": FormatDuration,
+	"points":   FormatPoints,
+	"explain":  ExplainZH,
+}
+
+var statusTmpl = template.Must(template.New("status.html.tmpl").Funcs(funcs).ParseFS(templates, "templates/status.html.tmpl"))
+
+// OutcomeName is an outcome class in Chinese.
+func OutcomeName(o string) string {
+	if n, ok := outcomeNames[o]; ok {
+		return n
+	}
+	return o
+}
+
+var outcomeNames = map[string]string{
+	"ok": "正常", "timeout": "超时", "connect_error": "连接失败", "dns_error": "域名解析失败",
+	"tls_error": "证书或TLS错误", "http_status": "HTTP状态异常", "content_mismatch": "页面内容不符",
+	"challenged": "被防火墙拦截（挑战页）",
+}
+
+// FormatDuration writes a duration in Chinese units, to the second.
+func FormatDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	var b strings.Builder
+	if h > 0 {
+		b.WriteString(itoa(h) + "小时")
+	}
+	if m > 0 {
+		b.WriteString(itoa(m) + "分")
+	}
+	if s > 0 || b.Len() == 0 {
+		b.WriteString(itoa(s) + "秒")
+	}
+	return b.String()
+}
+
+type statusPage struct {
+	svc *service.Service
+	log *zap.Logger
+}
+
+type targetRow struct {
+	Name, URL, State, StateClass, Outcome, LastError string
+	StatusCode                                       int
+	LastProbe                                        time.Time
+	Incidents, Risks                                 int
+}
+
+type incidentRow struct {
+	ledger.Incident
+	Duration time.Duration
+}
+
+type statusData struct {
+	Now         time.Time
+	PeriodStart time.Time
+	Targets     []targetRow
+	Incidents   []incidentRow
+	Risks       int
+	Card        []scoring.Result
+	Observable  float64
+	Lost        float64
+}
+
+func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	cfg := p.svc.Config()
+	now := time.Now()
+	d := statusData{Now: now, PeriodStart: cfg.Assessment.PeriodStart.Time, Card: p.svc.Store().Card()}
+	for _, t := range cfg.Portal.Targets {
+		row := targetRow{Name: t.Name, URL: t.URL, State: "尚未探测", StateClass: "unknown"}
+		if s, ok := p.svc.Store().Portal(t.Name); ok {
+			row.Incidents, row.Risks = s.IncidentsTotal, s.RiskTotal
+			if s.Probed {
+				row.Outcome, row.LastError, row.StatusCode, row.LastProbe = s.Outcome, s.LastError, s.StatusCode, s.LastProbe
+				row.State, row.StateClass = "正常", "up"
+				if !s.Success {
+					row.State, row.StateClass = "探测失败", "risk"
+				}
+			}
+			if s.IncidentOpen {
+				row.State, row.StateClass = "不可访问（事件进行中）", "down"
+			}
+		}
+		d.Targets = append(d.Targets, row)
+	}
+	incs, err := p.svc.Ledger().Incidents(r.Context(), d.PeriodStart, now, false)
+	if err != nil {
+		p.log.Error("status page: listing incidents failed", zap.Error(err))
+		http.Error(w, "读取台账失败", http.StatusInternalServerError)
+		return
+	}
+	for _, i := range incs {
+		end := i.EndedAt
+		if i.Open() {
+			end = now
+		}
+		d.Incidents = append(d.Incidents, incidentRow{Incident: i, Duration: end.Sub(i.StartedAt)})
+	}
+	sort.SliceStable(d.Incidents, func(a, b int) bool { return d.Incidents[a].StartedAt.After(d.Incidents[b].StartedAt) })
+	risks, err := p.svc.Ledger().RiskEvents(r.Context(), d.PeriodStart, now)
+	if err == nil {
+		d.Risks = len(risks)
+	}
+	for _, c := range d.Card {
+		if c.Known && !c.Gate || c.Known && c.MaxPoints > 0 {
+			d.Observable += c.MaxPoints
+			d.Lost += c.Lost()
+		}
+	}
+	var buf bytes.Buffer
+	if err := statusTmpl.Execute(&buf, d); err != nil {
+		p.log.Error("status page: rendering failed", zap.Error(err))
+		http.Error(w, "页面生成失败", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+}

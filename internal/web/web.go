@@ -1,0 +1,60 @@
+// Package web serves creditwatch's HTTP endpoints: /metrics, the lifecycle endpoints and
+// the Chinese status page.
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+
+	"github.com/creditwatch/creditwatch/internal/metrics"
+	"github.com/creditwatch/creditwatch/internal/service"
+)
+
+// NewRegistry returns the registry behind /metrics.
+func NewRegistry(store *metrics.Store) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		metrics.NewCollector(store),
+		versioncollector.NewCollector("creditwatch"),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return reg
+}
+
+// Handler returns the mux of every endpoint.
+func Handler(svc *service.Service, log *zap.Logger) http.Handler {
+	mux := http.NewServeMux()
+	reg := NewRegistry(svc.Store())
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: zap.NewStdLog(log)}))
+	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("Healthy\n"))
+	})
+	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if !svc.Ready() {
+			http.Error(w, "Not ready", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("Ready\n"))
+	})
+	reload := func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+		defer cancel()
+		if err := svc.Reload(ctx); err != nil {
+			http.Error(w, "reload failed: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Write([]byte("Reloaded\n"))
+	}
+	mux.HandleFunc("POST /-/reload", reload)
+	mux.HandleFunc("PUT /-/reload", reload)
+	mux.Handle("GET /{$}", &statusPage{svc: svc, log: log})
+	return mux
+}
