@@ -183,7 +183,7 @@ func (p *Portal) emit(ctx context.Context, o observation, v Verdict) error {
 	p.publish(rec, ph, st, tr)
 	if failed {
 		p.log.Warn("probe failed", zap.String("outcome", v.Outcome), zap.String("error", v.Error),
-			zap.Int("status_code", o.answer.StatusCode), zap.Int("fail_streak", st.FailStreak))
+			zap.Int("status_code", o.answer.StatusCode), zap.Int("fail_streak", st.FailStreak), zap.Bool("incident_open", st.Open()))
 	}
 	switch {
 	case tr.Opened != nil:

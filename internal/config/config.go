@@ -151,7 +151,8 @@ func Load(path string) (*Config, error) {
 	}
 	cfg, err := Parse(data, time.Now())
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		// One problem per line, each naming the file, as compilers do.
+		return nil, errors.New(path + ": " + strings.ReplaceAll(err.Error(), "\n", "\n"+path+": "))
 	}
 	return cfg, nil
 }

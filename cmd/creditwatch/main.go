@@ -1,0 +1,86 @@
+// Command creditwatch watches a city's social-credit platform the way the national
+// assessors do and exports what every fault will cost. See README.md.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+	_ "time/tzdata" // Asia/Shanghai even where the system has no zoneinfo
+
+	"github.com/creditwatch/creditwatch/internal/app"
+	"github.com/creditwatch/creditwatch/internal/logging"
+	"github.com/creditwatch/creditwatch/internal/service"
+)
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	a := kingpin.New("creditwatch", "Watches a social-credit platform the way the national assessors do.")
+	a.Version(version.Print("creditwatch"))
+	a.HelpFlag.Short('h')
+	logLevel := a.Flag("log.level", "Log level: debug, info, warn, error.").Default("info").String()
+	logFormat := a.Flag("log.format", "Log format: console or json.").Default("console").String()
+
+	serve := a.Command("serve", "Run the service.")
+	serveCfg := serve.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
+	serveStore := serve.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
+	serveVantage := serve.Flag("vantage", "Name of this vantage point, recorded with every probe.").Default("local").String()
+	serveWeb := kingpinflag.AddFlags(serve, ":9797")
+
+	demo := a.Command("demo", "Run the simulated platform and the service watching it, on loopback.")
+	demoStore := demo.Flag("storage.path", "Ledger file.").Default("data/creditwatch-demo.db").String()
+	demoSim := demo.Flag("sim.listen-address", "Address of the simulated portal.").Default("127.0.0.1:18080").String()
+	demoWeb := kingpinflag.AddFlags(demo, "127.0.0.1:9797")
+
+	simCmd := a.Command("sim", "Run the simulated platform alone.")
+	simListen := simCmd.Flag("listen", "Address to listen on.").Default("127.0.0.1:18080").String()
+	simScenario := simCmd.Flag("scenario", "Scenario file of timed or per-request faults.").String()
+
+	check := a.Command("check-config", "Validate a configuration file, listing every problem.")
+	checkCfg := check.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
+
+	score := a.Command("score", "Print the score card of the assessment period from the ledger.")
+	scoreCfg := score.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
+	scoreStore := score.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
+	scoreFormat := score.Flag("format", "Output format: text or json.").Default("text").Enum("text", "json")
+
+	cmd, err := a.Parse(args)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "creditwatch: %v (try --help)\n", err)
+		return 2
+	}
+	log, err := logging.New(*logLevel, *logFormat)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "creditwatch: %v\n", err)
+		return 2
+	}
+	defer log.Sync()
+	ctx := context.Background()
+	svcOpts := service.Options{Logger: log, Version: version.Version}
+
+	switch cmd {
+	case serve.FullCommand():
+		svcOpts.ConfigFile, svcOpts.StoragePath, svcOpts.Vantage = *serveCfg, *serveStore, *serveVantage
+		err = app.Serve(ctx, app.ServeOptions{Service: svcOpts, Web: serveWeb})
+	case demo.FullCommand():
+		svcOpts.StoragePath, svcOpts.Vantage = *demoStore, "local"
+		err = app.Demo(ctx, app.DemoOptions{Serve: app.ServeOptions{Service: svcOpts, Web: demoWeb},
+			SimListen: *demoSim, Out: os.Stdout, StoragePath: *demoStore})
+	case simCmd.FullCommand():
+		err = app.RunSim(ctx, *simListen, *simScenario, log)
+	case check.FullCommand():
+		err = app.CheckConfig(*checkCfg, os.Stdout)
+	case score.FullCommand():
+		err = app.Score(ctx, *scoreCfg, *scoreStore, *scoreFormat, os.Stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "creditwatch %s: %v\n", cmd, err)
+		return 1
+	}
+	return 0
+}
