@@ -62,6 +62,7 @@ func TestIncidentsMatchTheTruth(t *testing.T) {
 			t.Errorf("%s = %v, want %v", name, c.got, c.want)
 		}
 	}
+	compareGolden(t, "testdata/metrics.golden", exposition(fams))
 	cw.stop(t)
 
 	// The score command reads the same ledger and agrees.

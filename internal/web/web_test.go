@@ -1,0 +1,103 @@
+package web
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/creditwatch/creditwatch/internal/service"
+)
+
+func startService(t *testing.T, portalURL, bodyContains string) *service.Service {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yml")
+	doc := "portal:\n  targets:\n    - name: credit-portal\n      url: '" + portalURL + "'\n      interval: 100ms\n      timeout: 90ms\n      jitter: 0s\n" +
+		"      expect: {body_contains: ['" + bodyContains + "']}\n  incident: {open_after: 1}\nstorage: {path: " + filepath.Join(dir, "l.db") + "}\n"
+	if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := service.Start(context.Background(), service.Options{ConfigFile: cfg, Logger: zap.NewNop(), Vantage: "test", Heartbeat: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.Close(context.Background()) })
+	return svc
+}
+
+func get(t *testing.T, h http.Handler, path string) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	b, _ := io.ReadAll(rec.Body)
+	return rec.Code, string(b)
+}
+
+func TestStatusPageEscapesOutsideText(t *testing.T) {
+	portal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("<html>维护中</html>"))
+	}))
+	defer portal.Close()
+	hostile := `<img src=x onerror=alert(1)>`
+	svc := startService(t, portal.URL+"/?q=<script>x</script>", hostile)
+	h := Handler(svc, zap.NewNop())
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if p, ok := svc.Store().Portal("credit-portal"); ok && p.IncidentOpen {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no incident opened")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, body := get(t, h, "/")
+	if code != 200 {
+		t.Fatalf("GET / = %d", code)
+	}
+	for _, raw := range []string{hostile, "<script>x</script>"} {
+		if strings.Contains(body, raw) {
+			t.Errorf("page contains unescaped %q", raw)
+		}
+	}
+	for _, want := range []string{"&lt;img src=x onerror=alert(1)&gt;", "&lt;script&gt;x&lt;/script&gt;",
+		"不可访问（事件进行中）", "页面内容不符", "进行中", "五(四)1", "需佐证材料"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+func TestLifecycleEndpoints(t *testing.T) {
+	portal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("信用")) }))
+	defer portal.Close()
+	svc := startService(t, portal.URL+"/", "信用")
+	h := Handler(svc, zap.NewNop())
+	for path, want := range map[string]int{"/-/healthy": 200, "/-/ready": 200, "/metrics": 200, "/nope": 404} {
+		if code, _ := get(t, h, path); code != want {
+			t.Errorf("GET %s = %d, want %d", path, code, want)
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/-/reload", nil))
+	if rec.Code != 200 {
+		t.Errorf("POST /-/reload = %d: %s", rec.Code, rec.Body)
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{0: "0秒", 59 * time.Second: "59秒", 61 * time.Second: "1分1秒",
+		2*time.Hour + 30*time.Second: "2小时30秒", 1500 * time.Millisecond: "2秒"} {
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
