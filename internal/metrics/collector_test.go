@@ -1,0 +1,67 @@
+package metrics
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/creditwatch/creditwatch/internal/scoring"
+)
+
+func TestCollectorExposition(t *testing.T) {
+	s := NewStore()
+	at := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	s.SetPortal(&Portal{
+		Target: "credit-portal", Probed: true, Success: false, Outcome: "timeout",
+		PhaseSeconds:  map[string]float64{"dns": 0.001, "connect": 0.002, "tls": 0.01, "first_byte": 0.2, "transfer": 0.05},
+		OutcomeTotals: map[string]float64{"ok": 120, "timeout": 3},
+		CertExpiry:    at.Add(90 * 24 * time.Hour), IncidentsTotal: 2, IncidentOpen: true, OpenSince: at, RiskTotal: 1, LastProbe: at,
+	})
+	s.SetPortal(&Portal{Target: "mirror", OutcomeTotals: map[string]float64{}}) // not probed since start
+	s.RecordRun("portal", "credit-portal", true, 250*time.Millisecond, at)
+	card := scoring.Card(scoring.MustDefault(), map[string]scoring.Observation{
+		"portal_incidents": {Known: true, Count: 2},
+		"uscc_error_rate":  {Known: true, Value: 2e-5},
+	}, scoring.Options{})
+	s.SetCard(card)
+	s.SetReload(true, at)
+
+	f, err := os.Open("testdata/exposition.prom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := testutil.CollectAndCompare(NewCollector(s), f); err != nil {
+		t.Error(err)
+	}
+	if n := testutil.CollectAndCount(NewCollector(s), "creditwatch_probe_success"); n != 1 {
+		t.Errorf("probe_success series = %d, want only the probed target", n)
+	}
+	problems, err := testutil.CollectAndLint(NewCollector(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+func TestKeepPortalsDropsRemovedTargets(t *testing.T) {
+	s := NewStore()
+	s.SetPortal(&Portal{Target: "a"})
+	s.SetPortal(&Portal{Target: "b"})
+	s.RecordRun("portal", "b", true, time.Second, time.Now())
+	s.KeepPortals(map[string]bool{"a": true})
+	if _, ok := s.Portal("b"); ok {
+		t.Error("removed target still exported")
+	}
+	if n := testutil.CollectAndCount(NewCollector(s), "creditwatch_collector_success"); n != 0 {
+		t.Errorf("removed target's collector series = %d", n)
+	}
+	if !strings.Contains(strings.Join(sortedKeys(s.Portals()), ","), "a") {
+		t.Error("kept target lost")
+	}
+}

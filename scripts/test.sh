@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The test command of creditwatch (README, "Test"): installs the real parts the tests use
+# from Debian's packages, then vets and tests everything. Under CI=true a missing part fails
+# the run instead of skipping a test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+need=()
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]} from Debian's packages"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+for tool in promtool; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "test.sh: $tool is still missing after install" >&2; exit 1; }
+done
+
+echo "== gofmt, go vet"
+bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$bad" ]; then echo "gofmt would change: $bad" >&2; exit 1; fi
+go vet ./...
+
+echo "== alert rules"
+promtool check rules alerts/*.rules.yml
+promtool test rules alerts/tests/*.yml
+
+echo "== go test"
+go test -race -count=1 ./...
