@@ -10,7 +10,6 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
-	_ "time/tzdata" // Asia/Shanghai even where the system has no zoneinfo
 
 	"github.com/creditwatch/creditwatch/internal/app"
 	"github.com/creditwatch/creditwatch/internal/logging"

@@ -22,7 +22,7 @@ func CheckConfig(path string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "%s: OK, %d portal target(s), ledger at %s, period from %s\n", path,
-		len(cfg.Portal.Targets), cfg.Storage.Path, cfg.Assessment.PeriodStart.Format(time.DateOnly))
+		len(cfg.Portal.Targets), cfg.Storage.Path, cfg.Assessment.PeriodFrom(time.Now()).Format(time.DateOnly))
 	return nil
 }
 
@@ -47,9 +47,9 @@ func Score(ctx context.Context, cfgPath, storage, format string, out io.Writer) 
 	}
 	switch format {
 	case "json":
-		return writeCardJSON(out, card, cfg.Assessment.PeriodStart.Time, now)
+		return writeCardJSON(out, card, cfg.Assessment.PeriodFrom(now), now)
 	case "text":
-		return writeCardText(out, card, cfg.Assessment.PeriodStart.Time, now)
+		return writeCardText(out, card, cfg.Assessment.PeriodFrom(now), now)
 	}
 	return fmt.Errorf("--format: %q is not text or json", format)
 }

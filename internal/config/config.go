@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	_ "time/tzdata" // Asia/Shanghai even where the system has no zoneinfo
 
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
@@ -87,8 +88,18 @@ type Storage struct {
 
 // Assessment configures how the period is scored.
 type Assessment struct {
+	// PeriodStart is the first day of the assessment period; unset means 1 January of the
+	// current year, evaluated at scoring time so that a running service rolls over at New Year.
 	PeriodStart Date   `yaml:"period_start"`
 	Rounding    string `yaml:"rounding"`
+}
+
+// PeriodFrom returns the start of the assessment period that contains now.
+func (a Assessment) PeriodFrom(now time.Time) time.Time {
+	if !a.PeriodStart.IsZero() {
+		return a.PeriodStart.Time
+	}
+	return time.Date(now.In(Shanghai).Year(), 1, 1, 0, 0, 0, 0, Shanghai)
 }
 
 // Duration is a time span written as Prometheus writes them: 500ms, 30s, 5m, 1h, 1d.
@@ -157,7 +168,7 @@ func Load(path string) (*Config, error) {
 	return cfg, nil
 }
 
-// Parse parses a config document strictly; now fixes the default assessment period.
+// Parse parses a config document strictly.
 // The error lists every problem found, each with its line and key.
 func Parse(data []byte, now time.Time) (*Config, error) {
 	var root yaml.Node
@@ -231,9 +242,6 @@ func (c *Config) applyDefaults(now time.Time) {
 	}
 	if c.Storage.Path == "" {
 		c.Storage.Path = DefaultStoragePath
-	}
-	if c.Assessment.PeriodStart.IsZero() {
-		c.Assessment.PeriodStart.Time = time.Date(now.In(Shanghai).Year(), 1, 1, 0, 0, 0, 0, Shanghai)
 	}
 	if c.Assessment.Rounding == "" {
 		c.Assessment.Rounding = scoring.RoundCeil

@@ -25,8 +25,8 @@ func TestParseGood(t *testing.T) {
 	if !cfg.Portal.Incident.ChallengeFails() {
 		t.Error("a WAF challenge must count as a failure by default")
 	}
-	if want := time.Date(2026, 1, 1, 0, 0, 0, 0, Shanghai); !cfg.Assessment.PeriodStart.Equal(want) {
-		t.Errorf("period_start = %v, want %v", cfg.Assessment.PeriodStart, want)
+	if want := time.Date(2026, 1, 1, 0, 0, 0, 0, Shanghai); !cfg.Assessment.PeriodFrom(fixedNow.AddDate(2, 0, 0)).Equal(want) {
+		t.Errorf("period_start = %v, want %v whatever the date", cfg.Assessment.PeriodStart, want)
 	}
 }
 
@@ -48,7 +48,7 @@ func TestParseDefaults(t *testing.T) {
 		"storage":       {cfg.Storage.Path, DefaultStoragePath},
 		"rounding":      {cfg.Assessment.Rounding, "ceil"},
 		// 03:00 UTC on 27 Nov is in 2026 in Shanghai too; the period starts on 1 Jan there.
-		"period start": {cfg.Assessment.PeriodStart.Time.UTC(), time.Date(2025, 12, 31, 16, 0, 0, 0, time.UTC)},
+		"period start": {cfg.Assessment.PeriodFrom(fixedNow).UTC(), time.Date(2025, 12, 31, 16, 0, 0, 0, time.UTC)},
 	}
 	for name, c := range checks {
 		if c.got != c.want {
@@ -57,14 +57,20 @@ func TestParseDefaults(t *testing.T) {
 	}
 }
 
-func TestDefaultPeriodFollowsShanghaiNewYear(t *testing.T) {
-	// 31 Dec 2026 17:00 UTC is already 1 Jan 2027 in Shanghai.
-	cfg, err := Parse(nil, time.Date(2026, 12, 31, 17, 0, 0, 0, time.UTC))
+func TestDefaultPeriodRollsOverAtShanghaiNewYear(t *testing.T) {
+	cfg, err := Parse(nil, fixedNow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if y := cfg.Assessment.PeriodStart.Year(); y != 2027 {
-		t.Errorf("period year = %d, want 2027", y)
+	// A service started in 2026 and still running: 15:59 UTC on 31 Dec is still 2026 in
+	// Shanghai, 16:00 UTC is already 1 Jan 2027 there.
+	for now, year := range map[time.Time]int{
+		time.Date(2026, 12, 31, 15, 59, 0, 0, time.UTC): 2026,
+		time.Date(2026, 12, 31, 16, 0, 0, 0, time.UTC):  2027,
+	} {
+		if y := cfg.Assessment.PeriodFrom(now).Year(); y != year {
+			t.Errorf("at %v the period year = %d, want %d", now, y, year)
+		}
 	}
 }
 

@@ -196,7 +196,7 @@ func (s *Service) Rescore(ctx context.Context) error {
 
 // Score computes the score card of the period from cfg's period start to now.
 func Score(ctx context.Context, l *ledger.Ledger, cat *scoring.Catalogue, cfg *config.Config, now time.Time) ([]scoring.Result, error) {
-	obs, err := Observe(ctx, l, cfg.Assessment.PeriodStart.Time, now)
+	obs, err := Observe(ctx, l, cfg.Assessment.PeriodFrom(now), now)
 	if err != nil {
 		return nil, err
 	}

@@ -98,7 +98,7 @@ type statusData struct {
 func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cfg := p.svc.Config()
 	now := time.Now()
-	d := statusData{Now: now, PeriodStart: cfg.Assessment.PeriodStart.Time, Card: p.svc.Store().Card()}
+	d := statusData{Now: now, PeriodStart: cfg.Assessment.PeriodFrom(now), Card: p.svc.Store().Card()}
 	for _, t := range cfg.Portal.Targets {
 		row := targetRow{Name: t.Name, URL: t.URL, State: "尚未探测", StateClass: "unknown"}
 		if s, ok := p.svc.Store().Portal(t.Name); ok {
