@@ -90,9 +90,10 @@ type statusData struct {
 	Targets     []targetRow
 	Incidents   []incidentRow
 	Risks       int
-	Card        []scoring.Result
-	Observable  float64
-	Lost        float64
+	Card         []scoring.Result
+	EvidenceRows int
+	Observable   float64
+	Lost         float64
 }
 
 func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -135,7 +136,10 @@ func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.Risks = len(risks)
 	}
 	for _, c := range d.Card {
-		if c.Known && !c.Gate || c.Known && c.MaxPoints > 0 {
+		if !c.Observable {
+			d.EvidenceRows++
+		}
+		if c.Known && c.MaxPoints > 0 {
 			d.Observable += c.MaxPoints
 			d.Lost += c.Lost()
 		}

@@ -69,7 +69,7 @@ func TestStatusPageEscapesOutsideText(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"&lt;img src=x onerror=alert(1)&gt;", "&lt;script&gt;x&lt;/script&gt;",
-		"不可访问（事件进行中）", "页面内容不符", "进行中", "五(四)1", "需佐证材料"} {
+		"不可访问（事件进行中）", "页面内容不符", "进行中", "五(四)1", "项台账条目需佐证材料"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}
