@@ -85,11 +85,11 @@ type incidentRow struct {
 }
 
 type statusData struct {
-	Now         time.Time
-	PeriodStart time.Time
-	Targets     []targetRow
-	Incidents   []incidentRow
-	Risks       int
+	Now          time.Time
+	PeriodStart  time.Time
+	Targets      []targetRow
+	Incidents    []incidentRow
+	Risks        int
 	Card         []scoring.Result
 	EvidenceRows int
 	Observable   float64
