@@ -164,41 +164,30 @@ func (l *Ledger) Totals(ctx context.Context) (map[string]*TargetTotals, error) {
 		}
 		return out[t]
 	}
-	err := l.scanRows(ctx, func(rows *sql.Rows) error {
-		var t string
-		var n int
-		if err := rows.Scan(&t, &n); err != nil {
-			return err
-		}
-		get(t).Incidents = n
-		return nil
-	}, `SELECT target, COUNT(*) FROM incidents GROUP BY target`)
-	if err != nil {
-		return nil, fmt.Errorf("counting incidents: %w", err)
+	counts := []struct {
+		what, q string
+		set     func(tt *TargetTotals, key string, n int)
+	}{
+		{"incidents", `SELECT target, '', COUNT(*) FROM incidents GROUP BY target`,
+			func(tt *TargetTotals, _ string, n int) { tt.Incidents = n }},
+		{"risk events", `SELECT target, '', COUNT(*) FROM risk_events GROUP BY target`,
+			func(tt *TargetTotals, _ string, n int) { tt.RiskEvents = n }},
+		{"probe outcomes", `SELECT target, outcome, COUNT(*) FROM probes GROUP BY target, outcome`,
+			func(tt *TargetTotals, o string, n int) { tt.Outcomes[o] = n }},
 	}
-	err = l.scanRows(ctx, func(rows *sql.Rows) error {
-		var t string
-		var n int
-		if err := rows.Scan(&t, &n); err != nil {
-			return err
+	for _, c := range counts {
+		err := l.scanRows(ctx, func(rows *sql.Rows) error {
+			var t, key string
+			var n int
+			if err := rows.Scan(&t, &key, &n); err != nil {
+				return err
+			}
+			c.set(get(t), key, n)
+			return nil
+		}, c.q)
+		if err != nil {
+			return nil, fmt.Errorf("counting %s: %w", c.what, err)
 		}
-		get(t).RiskEvents = n
-		return nil
-	}, `SELECT target, COUNT(*) FROM risk_events GROUP BY target`)
-	if err != nil {
-		return nil, fmt.Errorf("counting risk events: %w", err)
-	}
-	err = l.scanRows(ctx, func(rows *sql.Rows) error {
-		var t, o string
-		var n int
-		if err := rows.Scan(&t, &o, &n); err != nil {
-			return err
-		}
-		get(t).Outcomes[o] = n
-		return nil
-	}, `SELECT target, outcome, COUNT(*) FROM probes GROUP BY target, outcome`)
-	if err != nil {
-		return nil, fmt.Errorf("counting probe outcomes: %w", err)
 	}
 	open, err := l.Incidents(ctx, time.Time{}, time.Time{}, true)
 	if err != nil {

@@ -11,8 +11,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
+
+	"github.com/creditwatch/creditwatch/internal/config"
 )
 
 // Fault kinds the portal can show.
@@ -62,18 +63,8 @@ type Step struct {
 	Count int `yaml:"count"`
 }
 
-// Duration is a YAML duration such as 30s.
-type Duration time.Duration
-
-// UnmarshalYAML parses a duration.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := model.ParseDuration(n.Value)
-	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration", n.Line, n.Value)
-	}
-	*d = Duration(v)
-	return nil
-}
+// Duration is a YAML duration such as 30s, as in creditwatch's config.
+type Duration = config.Duration
 
 // LoadScenario reads a scenario file strictly.
 func LoadScenario(path string) (*Scenario, error) {

@@ -19,7 +19,7 @@ func TestParseScenarioErrors(t *testing.T) {
 		"past repeat":  {"repeat: 1m\nfaults: [{kind: down, at: 50s, for: 20s}]", "faults[0]: ends after the repeat period 1m0s"},
 		"bad count":    {"sequence: [{kind: ok, count: 0}]", "sequence[0]: count must be at least 1"},
 		"bad status":   {"sequence: [{kind: status, status: 42, count: 1}]", "42 is not an HTTP status"},
-		"bad duration": {"faults: [{kind: down, at: soon, for: 1s}]", `"soon" is not a duration`},
+		"bad duration": {"faults: [{kind: down, at: soon, for: 1s}]", `"soon" is not a duration such as 30s`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
