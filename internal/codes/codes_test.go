@@ -18,7 +18,9 @@ func TestUSCC(t *testing.T) {
 		code, reason, msg string
 	}{
 		"worked example":        {code: "91320100748204660Q"},
-		"enterprise":            {code: "91110000100000000L"},
+		"Puyang enterprise":     {code: "91410900MA44XY7K9P"},
+		"Puyang sole trader":    {code: "92410902MA9FT0K10J"},
+		"Puyang agency":         {code: "11410900005558011R"},
 		"wrong check character": {code: "91320100748204660R", reason: ReasonCheck, msg: "uscc check character: expected Q, found R"},
 		"early pilot code":      {code: "91350211M0000XUF46", reason: ReasonCheck, msg: "uscc check character: expected R, found 6"},
 		"short":                 {code: "9132010074820466", reason: ReasonLength, msg: "uscc length: 16 characters, want 18"},
