@@ -1,0 +1,229 @@
+package publicity
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/creditwatch/creditwatch/internal/codes"
+	"github.com/creditwatch/creditwatch/internal/workday"
+)
+
+// DefaultDeadlineWorkdays is the reporting deadline: 7 working days after the decision.
+const DefaultDeadlineWorkdays = 7
+
+// CodeIndex remembers every subject code seen with the names it was used for, so that
+// duplicated codes can be counted without holding a large file's codes in memory.
+type CodeIndex interface {
+	Add(code, normalisedName string, valid bool) error
+	Stats() (CodeStats, error)
+}
+
+// CodeStats are the figures of the code error rate.
+type CodeStats struct {
+	Distinct   int `json:"distinct"`
+	Invalid    int `json:"invalid"`
+	Duplicated int `json:"duplicated"`
+}
+
+// ErrorRate is (invalid + duplicated) ÷ distinct, 0 when no code was seen.
+func (s CodeStats) ErrorRate() float64 {
+	if s.Distinct == 0 {
+		return 0
+	}
+	return float64(s.Invalid+s.Duplicated) / float64(s.Distinct)
+}
+
+// Figures are the counts and ratios of a set of records.
+type Figures struct {
+	Total            int            `json:"total"`
+	Due              int            `json:"due"`
+	Reported         int            `json:"reported"`
+	Compliant        int            `json:"compliant"`
+	Timely           int            `json:"timely"`
+	DueSoon          int            `json:"due_soon"`
+	UploadRatio      float64        `json:"upload_ratio"`
+	ComplianceRatio  float64        `json:"compliance_ratio"`
+	TimelinessRatio  float64        `json:"timeliness_ratio"`
+	ViolationsByRule map[string]int `json:"violations_by_rule"`
+}
+
+func ratio(n, d int) float64 {
+	if d == 0 {
+		return 1 // nothing was owed, so nothing is missing
+	}
+	return float64(n) / float64(d)
+}
+
+func (f *Figures) finish() {
+	f.UploadRatio = ratio(f.Reported, f.Due)
+	f.ComplianceRatio = ratio(f.Compliant, f.Reported)
+	f.TimelinessRatio = ratio(f.Timely, f.Reported)
+}
+
+// Passes reports whether upload, compliance and timeliness are all 100%.
+func (f Figures) Passes() bool {
+	return f.Reported == f.Due && f.Compliant == f.Reported && f.Timely == f.Reported
+}
+
+// Status is what the audit concluded about one record.
+type Status struct {
+	Due, Reported, Compliant, Timely, DueSoon bool
+	Deadline                                  time.Time // zero if the decision date is unusable
+}
+
+// Auditor tallies records one at a time; memory does not grow with the number of records
+// except through the CodeIndex it is given.
+type Auditor struct {
+	Kind     Kind
+	AsOf     time.Time // the audit date, midnight Asia/Shanghai
+	Calendar *workday.Calendar
+	Deadline int // working days; DefaultDeadlineWorkdays when 0
+	Checker  *Checker
+	Codes    CodeIndex
+	overall  Figures
+	depts    map[string]*Figures
+	warnings map[string]bool
+	codeErr  error
+}
+
+// NewAuditor returns an auditor of kind as of asOf.
+func NewAuditor(kind Kind, asOf time.Time, cal *workday.Calendar, allowed map[string]bool, idx CodeIndex) *Auditor {
+	return &Auditor{
+		Kind: kind, AsOf: asOf, Calendar: cal, Deadline: DefaultDeadlineWorkdays,
+		Checker: &Checker{AsOf: asOf, Allowed: allowed}, Codes: idx,
+		depts: map[string]*Figures{}, warnings: map[string]bool{},
+	}
+}
+
+// Add audits one record: it returns the record's violations and status, and tallies both.
+func (a *Auditor) Add(r Record) ([]Violation, Status) {
+	vs := a.Checker.Check(r)
+	st := a.Classify(r, len(vs) == 0)
+	dept := r.Get(FieldSource)
+	if dept == "" {
+		dept = "（未填写数据来源单位）"
+	}
+	d := a.depts[dept]
+	if d == nil {
+		d = &Figures{ViolationsByRule: map[string]int{}}
+		a.depts[dept] = d
+	}
+	for _, f := range []*Figures{&a.overall, d} {
+		f.Total++
+		f.Due += b2i(st.Due)
+		f.Reported += b2i(st.Reported)
+		f.Compliant += b2i(st.Compliant)
+		f.Timely += b2i(st.Timely)
+		f.DueSoon += b2i(st.DueSoon)
+		if f.ViolationsByRule == nil {
+			f.ViolationsByRule = map[string]int{}
+		}
+		for _, v := range vs {
+			f.ViolationsByRule[v.Rule]++
+		}
+	}
+	a.indexCode(r)
+	return vs, st
+}
+
+func (a *Auditor) indexCode(r Record) {
+	code := r.Get(FieldUSCC)
+	if code == "" || a.Codes == nil || a.codeErr != nil {
+		return
+	}
+	valid := a.Checker.Allowed[code] || codes.USCC(code) == nil
+	a.codeErr = a.Codes.Add(code, NormaliseName(r.Get(FieldSubjectName)), valid)
+}
+
+// Classify decides whether a record is due, reported, timely, compliant and due soon.
+func (a *Auditor) Classify(r Record, compliant bool) Status {
+	var st Status
+	s := Schemas[r.Kind]
+	reported, errRep := ParseDate(r.Get(FieldReported))
+	st.Reported = r.Get(FieldReported) != ""
+	st.Compliant = st.Reported && compliant
+	decision, err := ParseDate(r.Get(s.DecisionDate))
+	if err == nil {
+		st.Deadline, err = a.Calendar.AddWorkdays(decision, a.deadline())
+		if errors.Is(err, workday.ErrUnknownYear) {
+			a.warnings[fmt.Sprintf("没有%d年的法定节假日数据，相关记录的上报期限无法确定；请在节假日补充文件中加入该年安排", decision.Year())] = true
+		}
+	}
+	if err != nil {
+		// Without a deadline a reported record counts as due and not timely; an unreported
+		// one counts as overdue: the pessimistic reading an assessor would take.
+		st.Due = true
+		return st
+	}
+	st.Due = st.Reported || a.AsOf.After(st.Deadline)
+	st.Timely = st.Reported && errRep == nil && !reported.After(st.Deadline)
+	if !st.Due {
+		left, err := a.Calendar.Workdays(a.AsOf, st.Deadline)
+		st.DueSoon = err == nil && left <= 1
+	}
+	return st
+}
+
+func (a *Auditor) deadline() int {
+	if a.Deadline > 0 {
+		return a.Deadline
+	}
+	return DefaultDeadlineWorkdays
+}
+
+// Result is the audit's conclusion.
+type Result struct {
+	Kind          Kind               `json:"kind"`
+	AsOf          string             `json:"as_of"`
+	Figures                          // overall
+	USCC          CodeStats          `json:"uscc"`
+	USCCErrorRate float64            `json:"uscc_error_rate"`
+	GatePass      bool               `json:"publicity_rates_gate_pass"`
+	Departments   []DepartmentResult `json:"departments"`
+	Warnings      []string           `json:"warnings"`
+}
+
+// DepartmentResult is one department's figures.
+type DepartmentResult struct {
+	Department string `json:"department"`
+	Figures
+}
+
+// Result finishes the ratios and the code error rate.
+func (a *Auditor) Result() (*Result, error) {
+	if a.codeErr != nil {
+		return nil, fmt.Errorf("indexing codes: %w", a.codeErr)
+	}
+	res := &Result{Kind: a.Kind, AsOf: a.AsOf.Format(time.DateOnly), Figures: a.overall, Warnings: []string{}}
+	res.Figures.finish()
+	if res.ViolationsByRule == nil {
+		res.ViolationsByRule = map[string]int{}
+	}
+	res.GatePass = res.Figures.Passes()
+	if a.Codes != nil {
+		st, err := a.Codes.Stats()
+		if err != nil {
+			return nil, fmt.Errorf("counting codes: %w", err)
+		}
+		res.USCC, res.USCCErrorRate = st, st.ErrorRate()
+	}
+	for name, f := range a.depts {
+		f.finish()
+		res.Departments = append(res.Departments, DepartmentResult{Department: name, Figures: *f})
+	}
+	sort.Slice(res.Departments, func(i, j int) bool { return res.Departments[i].Department < res.Departments[j].Department })
+	for w := range a.warnings {
+		res.Warnings = append(res.Warnings, w)
+	}
+	sort.Strings(res.Warnings)
+	return res, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,124 @@
+// Package recfile reads licence, penalty and case exports as the office keeps them: CSV in
+// UTF-8 or GBK/GB18030, or the first sheet of an XLSX workbook, with a header row of the
+// Chinese field names. Records stream one at a time; nothing grows with the file.
+package recfile
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// DefaultMaxLine is the longest CSV line accepted, in bytes.
+const DefaultMaxLine = 1 << 20
+
+// Row is one data row: its 1-based line (CSV) or row (XLSX) number and its cells.
+type Row struct {
+	Line   int
+	Values []string
+}
+
+// Reader yields the rows of one file. Values of a row are valid until the next call.
+type Reader interface {
+	Header() []string
+	// Next returns the next data row, or io.EOF.
+	Next() (Row, error)
+	// Progress is how far the reader is, in bytes (CSV) or rows (XLSX), and the total if known.
+	Progress() (done, total int64, unit string)
+	Close() error
+}
+
+// Options tune the readers.
+type Options struct {
+	MaxLine int // CSV; DefaultMaxLine when 0
+	// DateColumns are converted from Excel date serials when an XLSX cell holds one.
+	DateColumns map[string]bool
+}
+
+// Open opens path as CSV or XLSX, by its content (a ZIP signature is XLSX) or extension.
+func Open(path string, o Options) (Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	var magic [4]byte
+	n, _ := io.ReadFull(f, magic[:])
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	isZip := n == 4 && bytes.Equal(magic[:], []byte("PK\x03\x04"))
+	ext := strings.ToLower(filepath.Ext(path))
+	var r Reader
+	switch {
+	case isZip || ext == ".xlsx":
+		r, err = newXLSX(f, st.Size(), o)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return r, nil
+	default:
+		r, err = NewCSV(f, st.Size(), o)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return &closer{Reader: r, c: f}, nil
+}
+
+type closer struct {
+	Reader
+	c io.Closer
+}
+
+func (c *closer) Close() error { return errors.Join(c.Reader.Close(), c.c.Close()) }
+
+// countingReader counts bytes for progress.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// ErrLineTooLong is returned for a CSV line over the limit.
+var ErrLineTooLong = errors.New("line too long")
+
+// lineLimit fails a read once a line exceeds max bytes, before csv buffers it whole.
+type lineLimit struct {
+	r       *bufio.Reader
+	max     int
+	current int
+	line    int
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for i := 0; i < n; i++ {
+		if p[i] == '\n' {
+			l.current = 0
+			l.line++
+			continue
+		}
+		if l.current++; l.current > l.max {
+			return i, fmt.Errorf("line %d is longer than %d bytes: %w", l.line+1, l.max, ErrLineTooLong)
+		}
+	}
+	return n, err
+}
