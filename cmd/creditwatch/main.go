@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -40,13 +41,29 @@ func run(args []string) int {
 	simListen := simCmd.Flag("listen", "Address to listen on.").Default("127.0.0.1:18080").String()
 	simScenario := simCmd.Flag("scenario", "Scenario file of timed or per-request faults.").String()
 
-	check := a.Command("check-config", "Validate a configuration file, listing every problem.")
-	checkCfg := check.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
+	checkConfig := a.Command("check-config", "Validate a configuration file, listing every problem.")
+	checkCfg := checkConfig.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
 
 	score := a.Command("score", "Print the score card of the assessment period from the ledger.")
 	scoreCfg := score.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
 	scoreStore := score.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
 	scoreFormat := score.Flag("format", "Output format: text or json.").Default("text").Enum("text", "json")
+
+	audit := a.Command("audit", "Audit a licence or penalty export (CSV or XLSX) before it is submitted.")
+	auditKind := audit.Flag("kind", "Record kind: penalty or licence.").Required().String()
+	auditAsOf := audit.Flag("as-of", "Audit date, YYYY-MM-DD; default today in Asia/Shanghai.").String()
+	auditFormat := audit.Flag("format", "Output format: text or json.").Default("text").Enum("text", "json")
+	auditAllow := audit.Flag("allow-codes", "File of known codes that fail the checksum but are accepted, one per line.").String()
+	auditHolidays := audit.Flag("holidays", "Holiday override file for years the built-in calendar lacks.").String()
+	auditFile := audit.Arg("file", "CSV or XLSX file.").Required().String()
+
+	check := a.Command("check", "Check codes and working days.")
+	checkUSCC := check.Command("uscc", "Check unified social credit codes (GB 32100).")
+	checkUSCCCodes := checkUSCC.Arg("code", "Codes to check.").Required().Strings()
+	checkWD := check.Command("workdays", "Count working days d with FROM < d ≤ TO (official calendar).")
+	checkWDFrom := checkWD.Arg("from", "YYYY-MM-DD").Required().String()
+	checkWDTo := checkWD.Arg("to", "YYYY-MM-DD").Required().String()
+	checkWDHolidays := checkWD.Flag("holidays", "Holiday override file.").String()
 
 	cmd, err := a.Parse(args)
 	if err != nil {
@@ -72,13 +89,24 @@ func run(args []string) int {
 			SimListen: *demoSim, Out: os.Stdout, StoragePath: *demoStore})
 	case simCmd.FullCommand():
 		err = app.RunSim(ctx, *simListen, *simScenario, log)
-	case check.FullCommand():
+	case checkConfig.FullCommand():
 		err = app.CheckConfig(*checkCfg, os.Stdout)
+	case audit.FullCommand():
+		err = app.Audit(ctx, app.AuditOptions{Kind: *auditKind, AsOf: *auditAsOf, Format: *auditFormat,
+			AllowCodes: *auditAllow, Holidays: *auditHolidays, File: *auditFile, Out: os.Stdout, Err: os.Stderr})
+	case checkUSCC.FullCommand():
+		err = app.CheckUSCC(os.Stdout, *checkUSCCCodes)
+	case checkWD.FullCommand():
+		err = app.CheckWorkdays(os.Stdout, *checkWDFrom, *checkWDTo, *checkWDHolidays)
 	case score.FullCommand():
 		err = app.Score(ctx, *scoreCfg, *scoreStore, *scoreFormat, os.Stdout)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "creditwatch %s: %v\n", cmd, err)
+		var ee *app.ExitError
+		if errors.As(err, &ee) {
+			return ee.Code
+		}
 		return 1
 	}
 	return 0

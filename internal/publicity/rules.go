@@ -181,3 +181,11 @@ func reasonZH(err error) string {
 	}
 	return reasonNames[ce.Reason]
 }
+
+// RuleNamesZH are the rules' names in Chinese, for reports.
+var RuleNamesZH = map[string]string{
+	RuleMissingField: "必填字段为空", RuleBadDate: "日期无法识别", RuleFutureDate: "决定日期晚于审核日期",
+	RuleDateOrder: "日期先后矛盾", RuleBadAmount: "金额不规范", RuleBadCategory: "类别不规范",
+	RuleBadSubjectType: "相对人类别不规范", RuleMissingCode: "缺少统一社会信用代码", RuleMissingLegalRep: "缺少法定代表人",
+	RuleMissingID: "缺少证件信息", RuleBadCode: "统一社会信用代码无效", RuleBadIDNumber: "身份证号码无效",
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func TestAuditCommandJSON(t *testing.T) {
+	out, stderr, code := runCLI(t, "audit", "--kind", "penalty", "--as-of", "2026-11-27", "--format", "json",
+		"../../internal/auditfile/testdata/penalty.xlsx")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var res struct {
+		Total, Due, Reported, Compliant, Timely int
+		UploadRatio                             float64  `json:"upload_ratio"`
+		ComplianceRatio                         float64  `json:"compliance_ratio"`
+		TimelinessRatio                         float64  `json:"timeliness_ratio"`
+		USCCErrorRate                           *float64 `json:"uscc_error_rate"`
+		Departments                             []struct {
+			Department string
+			Total      int
+		}
+		Violations []struct {
+			Row                  int
+			Field, Rule, Message string
+		}
+		Indicators []struct {
+			ID     string
+			Points *float64
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("output is not one JSON object: %v\n%s", err, out)
+	}
+	if res.Total != 14 || res.Due != 11 || res.Reported != 10 || res.Compliant != 6 || res.Timely != 8 {
+		t.Errorf("figures = %+v", res)
+	}
+	if res.UploadRatio != 10.0/11 || res.ComplianceRatio != 0.6 || res.TimelinessRatio != 0.8 {
+		t.Errorf("ratios = %v %v %v", res.UploadRatio, res.ComplianceRatio, res.TimelinessRatio)
+	}
+	if res.USCCErrorRate == nil || *res.USCCErrorRate != 0.2 {
+		t.Errorf("uscc_error_rate = %v", res.USCCErrorRate)
+	}
+	if len(res.Departments) != 3 || len(res.Violations) != 7 {
+		t.Errorf("%d departments, %d violations", len(res.Departments), len(res.Violations))
+	}
+	v := res.Violations[0]
+	if v.Row != 5 || v.Field != "处罚决定日期" || v.Rule != "bad_date" || v.Message == "" {
+		t.Errorf("first violation = %+v", v)
+	}
+	for _, ind := range res.Indicators {
+		if ind.ID == "uscc_error_rate" && (ind.Points == nil || *ind.Points != 0) {
+			t.Errorf("uscc_error_rate points = %v, want 0 at a 20%% error rate", ind.Points)
+		}
+	}
+}
+
+func TestAuditCommandExitCodes(t *testing.T) {
+	tests := map[string]struct {
+		args []string
+		code int
+		err  string
+	}{
+		"findings are not a failure": {[]string{"--kind", "licence", "../../internal/auditfile/testdata/licence.csv"}, 0, ""},
+		"unreadable":                 {[]string{"--kind", "penalty", "testdata/nope.csv"}, 2, "cannot read the file"},
+		"wrong kind":                 {[]string{"--kind", "penalty", "../../internal/auditfile/testdata/licence.csv"}, 2, "wrong --kind?"},
+		"bad as-of":                  {[]string{"--kind", "penalty", "--as-of", "2026-02-30", "x.csv"}, 2, `--as-of: "2026-02-30" is not a calendar date`},
+		"bad kind":                   {[]string{"--kind", "fine", "x.csv"}, 2, "--kind"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, stderr, code := runCLI(t, append([]string{"audit"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(stderr, tc.err) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, tc.code, tc.err)
+			}
+		})
+	}
+}
+
+func TestCheckCommands(t *testing.T) {
+	out, _, code := runCLI(t, "check", "uscc", "91320100748204660Q", "91350211M0000XUF46")
+	want := "91320100748204660Q valid\n91350211M0000XUF46 invalid: uscc check character: expected R, found 6\n"
+	if out != want || code != 1 {
+		t.Errorf("check uscc: exit %d\n%s\nwant exit 1\n%s", code, out, want)
+	}
+	if out, _, code := runCLI(t, "check", "uscc", "91320100748204660Q"); code != 0 || out != "91320100748204660Q valid\n" {
+		t.Errorf("check uscc valid: exit %d %q", code, out)
+	}
+	if out, _, code := runCLI(t, "check", "workdays", "2026-09-30", "2026-10-15"); code != 0 || out != "7\n" {
+		t.Errorf("check workdays: exit %d %q, want 7", code, out)
+	}
+	if _, stderr, code := runCLI(t, "check", "workdays", "2027-12-30", "2028-01-05"); code != 1 || !strings.Contains(stderr, "no official holiday data") {
+		t.Errorf("check workdays into 2028: exit %d %q", code, stderr)
+	}
+}

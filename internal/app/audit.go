@@ -1,0 +1,251 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/creditwatch/creditwatch/internal/auditfile"
+	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/publicity"
+	"github.com/creditwatch/creditwatch/internal/scoring"
+	"github.com/creditwatch/creditwatch/internal/web"
+	"github.com/creditwatch/creditwatch/internal/workday"
+)
+
+// AuditOptions are the audit subcommand's flags.
+type AuditOptions struct {
+	Kind       string
+	AsOf       string // YYYY-MM-DD; today in Asia/Shanghai when empty
+	Format     string
+	AllowCodes string // file of whitelisted codes, one per line
+	Holidays   string // holiday override file
+	File       string
+	Out        io.Writer
+	Err        *os.File // progress goes here when it is a terminal
+}
+
+// Audit audits an export file. It fails with exit code 2 when the file cannot be read, and
+// succeeds whatever the file holds.
+func Audit(ctx context.Context, o AuditOptions) error {
+	kind, err := publicity.ParseKind(o.Kind)
+	if err != nil {
+		return exitErr(2, "--kind: %w", err)
+	}
+	asOf, err := auditDate(o.AsOf)
+	if err != nil {
+		return err
+	}
+	cal, err := calendar(o.Holidays)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	allowed, err := readAllowList(o.AllowCodes)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	spill, err := os.CreateTemp("", "creditwatch-violations-*.jsonl")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(spill.Name())
+	defer spill.Close()
+	w := bufio.NewWriter(spill)
+	enc := json.NewEncoder(w)
+	var nViolations int
+	var sample []publicity.Violation
+	opts := auditfile.Options{Kind: kind, AsOf: asOf, Calendar: cal, Allowed: allowed,
+		Violation: func(v publicity.Violation) error {
+			nViolations++
+			if len(sample) < 30 {
+				sample = append(sample, v)
+			}
+			return enc.Encode(v)
+		}}
+	bar := progress(o.Err)
+	if bar != nil {
+		opts.Progress = bar
+	}
+	res, err := auditfile.Run(ctx, o.File, opts)
+	if bar != nil {
+		fmt.Fprint(o.Err, "\r\033[K")
+	}
+	if err != nil {
+		if errors.Is(err, auditfile.ErrUnreadable) {
+			return &ExitError{Code: 2, Err: err}
+		}
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("spilling violations: %w", err)
+	}
+	card := auditCard(res)
+	switch o.Format {
+	case "json":
+		return writeAuditJSON(o.Out, res, card, spill)
+	default:
+		return writeAuditText(o.Out, o.File, res, card, nViolations, sample)
+	}
+}
+
+func auditDate(s string) (time.Time, error) {
+	if s == "" {
+		y, m, d := time.Now().In(config.Shanghai).Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, config.Shanghai), nil
+	}
+	t, err := publicity.ParseDate(s)
+	if err != nil {
+		return time.Time{}, exitErr(2, "--as-of: %w", err)
+	}
+	return t, nil
+}
+
+func calendar(overrides string) (*workday.Calendar, error) {
+	if overrides == "" {
+		return workday.Default, nil
+	}
+	o, err := workday.LoadOverrides(overrides)
+	if err != nil {
+		return nil, err
+	}
+	return workday.New(o), nil
+}
+
+func readAllowList(path string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if path == "" {
+		return out, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading --allow-codes: %w", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if code, _, _ := strings.Cut(strings.TrimSpace(line), "#"); strings.TrimSpace(code) != "" {
+			out[strings.TrimSpace(code)] = true
+		}
+	}
+	return out, nil
+}
+
+// progress returns a progress callback drawing a bar on f when f is a terminal.
+func progress(f *os.File) func(done, total int64, unit string) {
+	if f == nil || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	var bar *progressbar.ProgressBar
+	return func(done, total int64, unit string) {
+		if bar == nil {
+			if unit == "bytes" && total > 0 {
+				bar = progressbar.DefaultBytes(total, "审核中")
+			} else {
+				bar = progressbar.Default(-1, "审核中（行）")
+			}
+		}
+		bar.Set64(done)
+	}
+}
+
+// auditCard scores what an audit can observe: the publicity gate and the code error rate.
+func auditCard(res *publicity.Result) []scoring.Result {
+	obs := map[string]scoring.Observation{
+		"publicity_upload_compliance_timeliness": {Known: true, Ratios: []float64{res.UploadRatio, res.ComplianceRatio, res.TimelinessRatio}},
+		"uscc_error_rate":                        {Known: true, Value: res.USCCErrorRate},
+	}
+	var out []scoring.Result
+	for _, r := range scoring.Card(scoring.MustDefault(), obs, scoring.Options{}) {
+		if r.Known {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func writeAuditJSON(out io.Writer, res *publicity.Result, card []scoring.Result, spill *os.File) error {
+	head, err := json.Marshal(struct {
+		*publicity.Result
+		Indicators []cardRow `json:"indicators"`
+	}{res, rows(card)})
+	if err != nil {
+		return err
+	}
+	// The violations follow from the spill file, so that a file with millions of them is
+	// printed without holding them in memory.
+	bw := bufio.NewWriter(out)
+	bw.Write(head[:len(head)-1])
+	bw.WriteString(`,"violations":[`)
+	if _, err := spill.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(spill)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for first := true; sc.Scan(); first = false {
+		if !first {
+			bw.WriteByte(',')
+		}
+		bw.Write(sc.Bytes())
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	bw.WriteString("]}\n")
+	return bw.Flush()
+}
+
+func pct(v float64) string { return fmt.Sprintf("%.2f%%", v*100) }
+
+func writeAuditText(out io.Writer, file string, res *publicity.Result, card []scoring.Result, n int, sample []publicity.Violation) error {
+	kind := map[publicity.Kind]string{publicity.Penalty: "行政处罚", publicity.Licence: "行政许可"}[res.Kind]
+	fmt.Fprintf(out, "“双公示”%s数据审核 · %s · 审核日期 %s\n\n", kind, file, res.AsOf)
+	fmt.Fprintf(out, "记录 %d 条：应报 %d，已上报 %d，合规 %d，及时 %d，即将到期未报 %d\n", res.Total, res.Due, res.Reported, res.Compliant, res.Timely, res.DueSoon)
+	fmt.Fprintf(out, "上报率 %s · 合规率 %s · 及时率 %s\n", pct(res.UploadRatio), pct(res.ComplianceRatio), pct(res.TimelinessRatio))
+	fmt.Fprintf(out, "统一社会信用代码 %d 个：无效 %d，重码 %d，重错率 %.4f%%\n\n", res.USCC.Distinct, res.USCC.Invalid, res.USCC.Duplicated, res.USCCErrorRate*100)
+	fmt.Fprintln(out, "评分：")
+	for _, r := range card {
+		verdict := web.FormatPoints(r.Points) + " / " + web.FormatPoints(r.MaxPoints) + " 分"
+		if r.MaxPoints == 0 {
+			verdict = map[bool]string{true: "达标", false: "未达标"}[r.GatePass]
+		}
+		fmt.Fprintf(out, "  %s %s：%s\n", r.Ledger, r.Title, verdict)
+	}
+	fmt.Fprintln(out, "\n按数据来源单位：")
+	for _, d := range res.Departments {
+		fmt.Fprintf(out, "  %s：记录 %d，应报 %d，已报 %d，合规 %d，及时 %d；上报率 %s，合规率 %s，及时率 %s\n", d.Department,
+			d.Total, d.Due, d.Reported, d.Compliant, d.Timely, pct(d.UploadRatio), pct(d.ComplianceRatio), pct(d.TimelinessRatio))
+	}
+	if n > 0 {
+		fmt.Fprintf(out, "\n问题 %d 处，按规则：\n", n)
+		rules := make([]string, 0, len(res.ViolationsByRule))
+		for r := range res.ViolationsByRule {
+			rules = append(rules, r)
+		}
+		sort.Slice(rules, func(i, j int) bool {
+			a, b := res.ViolationsByRule[rules[i]], res.ViolationsByRule[rules[j]]
+			return a > b || a == b && rules[i] < rules[j]
+		})
+		for _, r := range rules {
+			fmt.Fprintf(out, "  %s（%s）：%d\n", publicity.RuleNamesZH[r], r, res.ViolationsByRule[r])
+		}
+		fmt.Fprintf(out, "\n前 %d 处：\n", len(sample))
+		for _, v := range sample {
+			fmt.Fprintf(out, "  第%d行 %s [%s] %s\n", v.Row, v.RecordID, v.Field, v.Message)
+		}
+		if n > len(sample) {
+			fmt.Fprintln(out, "  ……（--format json 列出全部）")
+		}
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(out, "\n注意：%s\n", w)
+	}
+	return nil
+}

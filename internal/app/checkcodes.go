@@ -1,0 +1,48 @@
+package app
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/creditwatch/creditwatch/internal/codes"
+	"github.com/creditwatch/creditwatch/internal/publicity"
+)
+
+// CheckUSCC prints "CODE valid" or "CODE invalid: reason" per code; exit 1 if any is invalid.
+func CheckUSCC(out io.Writer, list []string) error {
+	bad := 0
+	for _, c := range list {
+		if err := codes.USCC(c); err != nil {
+			bad++
+			fmt.Fprintf(out, "%s invalid: %v\n", c, err)
+			continue
+		}
+		fmt.Fprintf(out, "%s valid\n", c)
+	}
+	if bad > 0 {
+		return &ExitError{Code: 1, Err: fmt.Errorf("%d of %d codes invalid", bad, len(list))}
+	}
+	return nil
+}
+
+// CheckWorkdays prints the number of working days d with from < d ≤ to.
+func CheckWorkdays(out io.Writer, from, to, holidays string) error {
+	a, err := publicity.ParseDate(from)
+	if err != nil {
+		return exitErr(2, "FROM: %w", err)
+	}
+	b, err := publicity.ParseDate(to)
+	if err != nil {
+		return exitErr(2, "TO: %w", err)
+	}
+	cal, err := calendar(holidays)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	n, err := cal.Workdays(a, b)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, n)
+	return nil
+}
