@@ -16,6 +16,7 @@ import (
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 	"github.com/creditwatch/creditwatch/internal/recfile"
+	"github.com/creditwatch/creditwatch/internal/workday"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and the XLSX fixture")
@@ -97,11 +98,11 @@ func TestAuditFixtures(t *testing.T) {
 func TestHolidayDeadline(t *testing.T) {
 	// Decided 30 Sep 2026, before National Day: the 7th working day is 15 Oct (10 Oct, a
 	// Saturday, is an adjusted working day). Reported on 15 Oct: timely; on 16 Oct: late.
-	a := publicity.NewAuditor(publicity.Penalty, asOf, nil, nil, nil)
-	a.Calendar = defaultCalendar()
 	h := publicity.NewHeader([]string{publicity.FieldPenaltyDate, publicity.FieldReported})
+	checker := &publicity.Checker{AsOf: asOf}
 	for reported, timely := range map[string]bool{"2026-10-15": true, "2026-10-16": false} {
-		st := a.Classify(publicity.Record{Kind: publicity.Penalty, Header: h, Values: []string{"2026-09-30", reported}}, true)
+		r := publicity.Record{Kind: publicity.Penalty, Header: h, Values: []string{"2026-09-30", reported}}
+		st := publicity.Assess(r, checker, workday.Default, 7, nil).StatusAt(asOf, asOf.AddDate(0, 0, 3))
 		if st.Timely != timely || !st.Reported || !st.Due {
 			t.Errorf("reported %s: %+v, want timely=%t", reported, st, timely)
 		}

@@ -67,10 +67,64 @@ func (f Figures) Passes() bool {
 	return f.Reported == f.Due && f.Compliant == f.Reported && f.Timely == f.Reported
 }
 
-// Status is what the audit concluded about one record.
+// Assessment is everything about one record that does not depend on the audit date:
+// what the collector stores in the ledger, and what the auditor tallies.
+type Assessment struct {
+	Violations  []Violation
+	Department  string
+	Reported    bool
+	Timely      bool
+	Compliant   bool
+	Deadline    time.Time // zero when the decision date is unusable: the record is due
+	SubjectCode string
+	SubjectName string // normalised
+	CodeValid   bool
+}
+
+// Status is what an audit as of a date concluded about one record.
 type Status struct {
 	Due, Reported, Compliant, Timely, DueSoon bool
-	Deadline                                  time.Time // zero if the decision date is unusable
+	Deadline                                  time.Time
+}
+
+// UnknownDepartment stands for a record without 数据来源单位.
+const UnknownDepartment = "（未填写数据来源单位）"
+
+// Assess checks a record and works out its deadline and timeliness. warn receives
+// messages about the audit's own limits (a year without holiday data), not the record.
+func Assess(r Record, c *Checker, cal *workday.Calendar, deadlineDays int, warn func(string)) Assessment {
+	s := Schemas[r.Kind]
+	a := Assessment{Violations: c.Check(r), Department: r.Get(FieldSource)}
+	if a.Department == "" {
+		a.Department = UnknownDepartment
+	}
+	reported, errRep := ParseDate(r.Get(FieldReported))
+	a.Reported = r.Get(FieldReported) != ""
+	a.Compliant = a.Reported && len(a.Violations) == 0
+	if decision, err := ParseDate(r.Get(s.DecisionDate)); err == nil {
+		a.Deadline, err = cal.AddWorkdays(decision, deadlineDays)
+		if errors.Is(err, workday.ErrUnknownYear) && warn != nil {
+			warn(fmt.Sprintf("没有%d年的法定节假日数据，相关记录的上报期限无法确定；请在节假日补充文件中加入该年安排", decision.Year()))
+		}
+	}
+	// Without a deadline a reported record is not timely: the pessimistic reading an
+	// assessor would take.
+	a.Timely = a.Reported && errRep == nil && !a.Deadline.IsZero() && !reported.After(a.Deadline)
+	if a.SubjectCode = r.Get(FieldUSCC); a.SubjectCode != "" {
+		a.SubjectName = NormaliseName(r.Get(FieldSubjectName))
+		a.CodeValid = c.Allowed[a.SubjectCode] || codes.USCC(a.SubjectCode) == nil
+	}
+	return a
+}
+
+// StatusAt is an assessed record's status on day asOf (midnight Asia/Shanghai), given the
+// first working day after it: due once reported or once its deadline has passed, due soon
+// when unreported with its deadline today or on the next working day.
+func (a Assessment) StatusAt(asOf, nextWorkday time.Time) Status {
+	st := Status{Reported: a.Reported, Compliant: a.Compliant, Timely: a.Timely, Deadline: a.Deadline}
+	st.Due = a.Reported || a.Deadline.IsZero() || asOf.After(a.Deadline)
+	st.DueSoon = !st.Due && !a.Deadline.After(nextWorkday)
+	return st
 }
 
 // Auditor tallies records one at a time; memory does not grow with the number of records
@@ -86,6 +140,7 @@ type Auditor struct {
 	depts    map[string]*Figures
 	warnings map[string]bool
 	codeErr  error
+	next     time.Time
 }
 
 // NewAuditor returns an auditor of kind as of asOf.
@@ -99,71 +154,42 @@ func NewAuditor(kind Kind, asOf time.Time, cal *workday.Calendar, allowed map[st
 
 // Add audits one record: it returns the record's violations and status, and tallies both.
 func (a *Auditor) Add(r Record) ([]Violation, Status) {
-	vs := a.Checker.Check(r)
-	st := a.Classify(r, len(vs) == 0)
-	dept := r.Get(FieldSource)
-	if dept == "" {
-		dept = "（未填写数据来源单位）"
-	}
-	d := a.depts[dept]
+	as := Assess(r, a.Checker, a.Calendar, a.deadline(), func(w string) { a.warnings[w] = true })
+	st := as.StatusAt(a.AsOf, a.nextWorkday())
+	d := a.depts[as.Department]
 	if d == nil {
 		d = &Figures{ViolationsByRule: map[string]int{}}
-		a.depts[dept] = d
+		a.depts[as.Department] = d
 	}
 	for _, f := range []*Figures{&a.overall, d} {
-		f.Total++
-		f.Due += b2i(st.Due)
-		f.Reported += b2i(st.Reported)
-		f.Compliant += b2i(st.Compliant)
-		f.Timely += b2i(st.Timely)
-		f.DueSoon += b2i(st.DueSoon)
-		if f.ViolationsByRule == nil {
-			f.ViolationsByRule = map[string]int{}
-		}
-		for _, v := range vs {
-			f.ViolationsByRule[v.Rule]++
-		}
+		f.add(st, as.Violations)
 	}
-	a.indexCode(r)
-	return vs, st
+	if as.SubjectCode != "" && a.Codes != nil && a.codeErr == nil {
+		a.codeErr = a.Codes.Add(as.SubjectCode, as.SubjectName, as.CodeValid)
+	}
+	return as.Violations, st
 }
 
-func (a *Auditor) indexCode(r Record) {
-	code := r.Get(FieldUSCC)
-	if code == "" || a.Codes == nil || a.codeErr != nil {
-		return
+func (f *Figures) add(st Status, vs []Violation) {
+	f.Total++
+	f.Due += b2i(st.Due)
+	f.Reported += b2i(st.Reported)
+	f.Compliant += b2i(st.Compliant)
+	f.Timely += b2i(st.Timely)
+	f.DueSoon += b2i(st.DueSoon)
+	if f.ViolationsByRule == nil {
+		f.ViolationsByRule = map[string]int{}
 	}
-	valid := a.Checker.Allowed[code] || codes.USCC(code) == nil
-	a.codeErr = a.Codes.Add(code, NormaliseName(r.Get(FieldSubjectName)), valid)
+	for _, v := range vs {
+		f.ViolationsByRule[v.Rule]++
+	}
 }
 
-// Classify decides whether a record is due, reported, timely, compliant and due soon.
-func (a *Auditor) Classify(r Record, compliant bool) Status {
-	var st Status
-	s := Schemas[r.Kind]
-	reported, errRep := ParseDate(r.Get(FieldReported))
-	st.Reported = r.Get(FieldReported) != ""
-	st.Compliant = st.Reported && compliant
-	decision, err := ParseDate(r.Get(s.DecisionDate))
-	if err == nil {
-		st.Deadline, err = a.Calendar.AddWorkdays(decision, a.deadline())
-		if errors.Is(err, workday.ErrUnknownYear) {
-			a.warnings[fmt.Sprintf("没有%d年的法定节假日数据，相关记录的上报期限无法确定；请在节假日补充文件中加入该年安排", decision.Year())] = true
-		}
+func (a *Auditor) nextWorkday() time.Time {
+	if a.next.IsZero() {
+		a.next, _ = a.Calendar.AddWorkdays(a.AsOf, 1)
 	}
-	if err != nil {
-		// Without a deadline a reported record counts as due and not timely; an unreported
-		// one counts as overdue: the pessimistic reading an assessor would take.
-		st.Due = true
-		return st
-	}
-	st.Due = st.Reported || a.AsOf.After(st.Deadline)
-	st.Timely = st.Reported && errRep == nil && !reported.After(st.Deadline)
-	if !st.Due {
-		left, err := a.Calendar.Workdays(a.AsOf, st.Deadline)
-		st.DueSoon = err == nil && left <= 1
-	}
-	return st
+	return a.next
 }
 
 func (a *Auditor) deadline() int {

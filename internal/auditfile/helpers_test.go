@@ -1,5 +1,0 @@
-package auditfile
-
-import "github.com/creditwatch/creditwatch/internal/workday"
-
-func defaultCalendar() *workday.Calendar { return workday.Default }
