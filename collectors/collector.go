@@ -14,6 +14,7 @@ import (
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/metrics"
+	"github.com/creditwatch/creditwatch/internal/workday"
 )
 
 // Collector is one scheduled unit of work: one portal target, one data source.
@@ -40,6 +41,15 @@ type Deps struct {
 	Changed func()
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Calendar is the working-day calendar; workday.Default when nil.
+	Calendar *workday.Calendar
+}
+
+func (d Deps) calendar() *workday.Calendar {
+	if d.Calendar != nil {
+		return d.Calendar
+	}
+	return workday.Default
 }
 
 func (d Deps) now() time.Time {
@@ -58,6 +68,8 @@ func (d Deps) changed() {
 // kinds builds the collectors of each kind from the config: one line per kind.
 var kinds = []func(*config.Config, Deps) ([]Collector, error){
 	portalCollectors,
+	platformCollectors,
+	exportCollectors,
 }
 
 // Build returns every collector the config asks for.

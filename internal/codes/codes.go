@@ -181,3 +181,35 @@ func MaskID(id string) string {
 	}
 	return string(r[:6]) + strings.Repeat("*", len(r)-10) + string(r[len(r)-4:])
 }
+
+// CompleteUSCC appends the check characters to the first 16 characters of a unified social
+// credit code (registration department, category, region and the 8-character body of the
+// organisation code): the organisation code's check and the code's own. For generating
+// valid test data.
+func CompleteUSCC(first16 string) string {
+	org := first16[8:16]
+	sum := 0
+	for i := 0; i < 8; i++ {
+		c := org[i]
+		v := int(c - '0')
+		if c >= 'A' {
+			v = int(c-'A') + 10
+		}
+		sum += v * orgWeights[i]
+	}
+	var oc byte
+	switch r := 11 - sum%11; r {
+	case 10:
+		oc = 'X'
+	case 11:
+		oc = '0'
+	default:
+		oc = byte('0' + r)
+	}
+	b := first16 + string(oc)
+	sum = 0
+	for i := 0; i < 17; i++ {
+		sum += strings.IndexByte(usccAlphabet, b[i]) * usccWeights[i]
+	}
+	return b + string(usccAlphabet[(31-sum%31)%31])
+}

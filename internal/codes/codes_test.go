@@ -151,3 +151,14 @@ func FuzzResidentID(f *testing.F) {
 		}
 	})
 }
+
+func TestCompleteUSCC(t *testing.T) {
+	if got := CompleteUSCC("9132010074820466"); got != "91320100748204660Q" {
+		t.Errorf("CompleteUSCC = %s, want the worked example", got)
+	}
+	for _, body := range []string{"MA44XY7K", "00555801", "MA9FT0K1", "ABCDEFGH"} {
+		if c := CompleteUSCC("91410900" + body); USCC(c) != nil {
+			t.Errorf("%s: %v", c, USCC(c))
+		}
+	}
+}

@@ -34,8 +34,42 @@ func mustZone(name string) *time.Location {
 // Config is the whole configuration file.
 type Config struct {
 	Portal     Portal     `yaml:"portal"`
+	Platform   Platform   `yaml:"platform"`
+	Publicity  Publicity  `yaml:"publicity"`
+	Calendar   Calendar   `yaml:"calendar"`
 	Storage    Storage    `yaml:"storage"`
 	Assessment Assessment `yaml:"assessment"`
+}
+
+// Platform is the credit platform's data API (docs/platform-api.md); unset URL: not polled.
+type Platform struct {
+	URL          string   `yaml:"url"`
+	TokenFile    string   `yaml:"token_file"`
+	Interval     Duration `yaml:"interval"`
+	Timeout      Duration `yaml:"timeout"`
+	PageSize     int      `yaml:"page_size"`
+	MaxBodyBytes int64    `yaml:"max_body_bytes"`
+}
+
+// Publicity configures the double-publicity audit.
+type Publicity struct {
+	DeadlineWorkdays int      `yaml:"deadline_workdays"`
+	AllowedCodes     []string `yaml:"allowed_codes"`
+	Exports          []Export `yaml:"exports"`
+}
+
+// Export is a directory where CSV or XLSX exports of one kind are dropped.
+type Export struct {
+	Name     string   `yaml:"name"`
+	Kind     string   `yaml:"kind"`
+	Dir      string   `yaml:"dir"`
+	Interval Duration `yaml:"interval"`
+}
+
+// Calendar configures the working-day calendar.
+type Calendar struct {
+	// OverridesFile adds holiday arrangements for years the built-in data lacks.
+	OverridesFile string `yaml:"overrides_file"`
 }
 
 // Portal configures the credit portal probes.
@@ -243,6 +277,27 @@ func (c *Config) applyDefaults(now time.Time) {
 	if c.Storage.Path == "" {
 		c.Storage.Path = DefaultStoragePath
 	}
+	pl := &c.Platform
+	if pl.Interval == 0 {
+		pl.Interval = Duration(5 * time.Minute)
+	}
+	if pl.Timeout == 0 {
+		pl.Timeout = Duration(min(30*time.Second, pl.Interval.D()))
+	}
+	if pl.PageSize == 0 {
+		pl.PageSize = 500
+	}
+	if pl.MaxBodyBytes == 0 {
+		pl.MaxBodyBytes = 16 << 20
+	}
+	if c.Publicity.DeadlineWorkdays == 0 {
+		c.Publicity.DeadlineWorkdays = 7
+	}
+	for i := range c.Publicity.Exports {
+		if c.Publicity.Exports[i].Interval == 0 {
+			c.Publicity.Exports[i].Interval = Duration(time.Minute)
+		}
+	}
 	if c.Assessment.Rounding == "" {
 		c.Assessment.Rounding = scoring.RoundCeil
 	}
@@ -313,6 +368,7 @@ func (c *Config) validate(root *yaml.Node) error {
 			}
 		}
 	}
+	c.validateSources(p)
 	if c.Assessment.Rounding != scoring.RoundCeil && c.Assessment.Rounding != scoring.RoundExact {
 		p.add([]any{"assessment", "rounding"}, "%q is not ceil or exact", c.Assessment.Rounding)
 	}

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -23,7 +24,13 @@ import (
 type Ledger struct {
 	w *sql.DB // the single writer connection
 	r *sql.DB // readers
+	// publicityWrites counts committed publicity writes, so readers can tell when figures
+	// computed from the records are stale.
+	publicityWrites atomic.Int64
 }
+
+// PublicityVersion changes whenever publicity records are written.
+func (l *Ledger) PublicityVersion() int64 { return l.publicityWrites.Load() }
 
 // Open opens or creates the ledger at path and migrates its schema.
 func Open(ctx context.Context, path string) (*Ledger, error) {
@@ -122,6 +129,52 @@ var migrations = []string{
 		started_at INTEGER NOT NULL,
 		last_seen_at INTEGER NOT NULL,
 		version TEXT NOT NULL
+	);`,
+	// 2: double-publicity records with their assessment, source cursors and imported files.
+	`CREATE TABLE publicity_records (
+		kind TEXT NOT NULL,
+		id TEXT NOT NULL,
+		source TEXT NOT NULL,
+		updated_at INTEGER NOT NULL,
+		stored_at INTEGER NOT NULL,
+		department TEXT NOT NULL,
+		deadline TEXT NOT NULL,
+		reported INTEGER NOT NULL,
+		compliant INTEGER NOT NULL,
+		timely INTEGER NOT NULL,
+		subject_code TEXT NOT NULL,
+		subject_name TEXT NOT NULL,
+		code_valid INTEGER NOT NULL,
+		fields TEXT NOT NULL,
+		PRIMARY KEY (kind, id)
+	);
+	CREATE INDEX publicity_by_department ON publicity_records (kind, department);
+	CREATE INDEX publicity_by_code ON publicity_records (subject_code) WHERE subject_code != '';
+	CREATE TABLE publicity_violations (
+		kind TEXT NOT NULL,
+		id TEXT NOT NULL,
+		field TEXT NOT NULL,
+		rule TEXT NOT NULL,
+		message TEXT NOT NULL,
+		FOREIGN KEY (kind, id) REFERENCES publicity_records (kind, id) ON DELETE CASCADE
+	);
+	CREATE INDEX publicity_violations_by_record ON publicity_violations (kind, id);
+	CREATE TABLE source_cursors (
+		source TEXT NOT NULL,
+		stream TEXT NOT NULL,
+		cursor TEXT NOT NULL,
+		updated_at INTEGER NOT NULL,
+		PRIMARY KEY (source, stream)
+	);
+	CREATE TABLE source_files (
+		source TEXT NOT NULL,
+		sha256 TEXT NOT NULL,
+		name TEXT NOT NULL,
+		size INTEGER NOT NULL,
+		records INTEGER NOT NULL,
+		imported_at INTEGER NOT NULL,
+		error TEXT NOT NULL,
+		PRIMARY KEY (source, sha256)
 	);`,
 }
 

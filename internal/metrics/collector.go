@@ -64,6 +64,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		collectorLastSuccess, indicatorPoints, indicatorMax, gatePass, reloadOK, reloadTime} {
 		ch <- d
 	}
+	for _, d := range publicityDescs {
+		ch <- d
+	}
 }
 
 func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
@@ -125,6 +128,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(ch, gatePass, b2f(r.GatePass), r.ID)
 		}
 	}
+	collectPublicity(ch, st)
 	gauge(ch, reloadOK, b2f(st.reloadOK))
 	if !st.reloadAt.IsZero() {
 		gauge(ch, reloadTime, float64(st.reloadAt.Unix()))

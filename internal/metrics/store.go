@@ -52,6 +52,11 @@ type state struct {
 	card     []scoring.Result
 	reloadOK bool
 	reloadAt time.Time
+
+	publicity     *Publicity
+	sourceErrors  map[sourceKey]float64
+	sourceRecords map[sourceKey]float64
+	sourceOK      map[string]time.Time
 }
 
 // Store holds the latest snapshots. Writers copy and swap; readers never block.

@@ -62,6 +62,12 @@ func (f *Figures) finish() {
 	f.TimelinessRatio = ratio(f.Timely, f.Reported)
 }
 
+// FinishFigures returns f with its ratios computed from its counts.
+func FinishFigures(f Figures) Figures {
+	f.finish()
+	return f
+}
+
 // Passes reports whether upload, compliance and timeliness are all 100%.
 func (f Figures) Passes() bool {
 	return f.Reported == f.Due && f.Compliant == f.Reported && f.Timely == f.Reported

@@ -31,6 +31,9 @@ func NewHeader(names []string) *Header {
 	return h
 }
 
+// Index returns a column's position.
+func (h *Header) Index(name string) (int, bool) { i, ok := h.index[name]; return i, ok }
+
 // Has reports whether the header has a column.
 func (h *Header) Has(name string) bool { _, ok := h.index[name]; return ok }
 

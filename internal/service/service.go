@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,8 +17,10 @@ import (
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/metrics"
+	"github.com/creditwatch/creditwatch/internal/publicity"
 	"github.com/creditwatch/creditwatch/internal/schedule"
 	"github.com/creditwatch/creditwatch/internal/scoring"
+	"github.com/creditwatch/creditwatch/internal/workday"
 )
 
 // Options start a service.
@@ -40,10 +43,12 @@ type Service struct {
 	sched   *schedule.Scheduler
 	cat     *scoring.Catalogue
 	cfg     atomic.Pointer[config.Config]
+	cal     atomic.Pointer[workday.Calendar]
 	reload  sync.Mutex
 	runID   int64
 	rescore chan struct{}
 	ready   atomic.Bool
+	pubKey  pubKey // of the publicity figures last published; only Rescore's goroutine uses it
 	stop    context.CancelFunc
 	done    chan struct{}
 }
@@ -93,7 +98,15 @@ func Start(ctx context.Context, opts Options) (*Service, error) {
 
 // apply seeds counters of new targets from the ledger and schedules the config's collectors.
 func (s *Service) apply(ctx context.Context, cfg *config.Config) error {
-	deps := collectors.Deps{Ledger: s.ledger, Store: s.store, Logger: s.log, Vantage: s.opts.Vantage, Changed: s.changed}
+	cal := workday.Default
+	if f := cfg.Calendar.OverridesFile; f != "" {
+		o, err := workday.LoadOverrides(f)
+		if err != nil {
+			return err
+		}
+		cal = workday.New(o)
+	}
+	deps := collectors.Deps{Ledger: s.ledger, Store: s.store, Logger: s.log, Vantage: s.opts.Vantage, Changed: s.changed, Calendar: cal}
 	cs, err := collectors.Build(cfg, deps)
 	if err != nil {
 		return err
@@ -129,6 +142,7 @@ func (s *Service) apply(ctx context.Context, cfg *config.Config) error {
 		})
 	}
 	s.cfg.Store(cfg)
+	s.cal.Store(cal)
 	s.sched.Replace(jobs)
 	return nil
 }
@@ -183,10 +197,22 @@ func (s *Service) loop(ctx context.Context) {
 	}
 }
 
-// Rescore recomputes the score card of the assessment period from the ledger.
+// Rescore recomputes the publicity figures and the score card from the ledger.
 func (s *Service) Rescore(ctx context.Context) error {
 	cfg := s.cfg.Load()
-	card, err := Score(ctx, s.ledger, s.cat, cfg, time.Now())
+	now := time.Now()
+	pub := s.store.PublicityNow()
+	// Publicity figures depend only on the records and the day: recompute on a change.
+	key := pubKey{version: s.ledger.PublicityVersion(), day: now.In(config.Shanghai).Format(time.DateOnly)}
+	if pub == nil || key != s.pubKey {
+		var err error
+		if pub, err = PublicityNow(ctx, s.ledger, s.cal.Load(), now); err != nil {
+			return err
+		}
+		s.store.SetPublicity(pub)
+		s.pubKey = key
+	}
+	card, err := score(ctx, s.ledger, s.cat, cfg, now, pub)
 	if err != nil {
 		return err
 	}
@@ -194,16 +220,64 @@ func (s *Service) Rescore(ctx context.Context) error {
 	return nil
 }
 
+type pubKey struct {
+	version int64
+	day     string
+}
+
+// PublicityNow computes the publicity figures of every department as of today.
+func PublicityNow(ctx context.Context, l *ledger.Ledger, cal *workday.Calendar, now time.Time) (*metrics.Publicity, error) {
+	y, m, d := now.In(config.Shanghai).Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, config.Shanghai)
+	next, err := cal.AddWorkdays(today, 1)
+	if err != nil {
+		return nil, fmt.Errorf("finding the next working day: %w", err)
+	}
+	figs, err := l.PublicityFigures(ctx, today, next)
+	if err != nil {
+		return nil, err
+	}
+	codes, err := l.PublicityCodeStats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := &metrics.Publicity{Codes: codes}
+	for _, f := range figs {
+		p.Departments = append(p.Departments, metrics.PublicityDepartment{Kind: string(f.Kind), Department: f.Department,
+			Figures: publicity.FinishFigures(f.Figures)})
+	}
+	return p, nil
+}
+
 // Score computes the score card of the period from cfg's period start to now.
 func Score(ctx context.Context, l *ledger.Ledger, cat *scoring.Catalogue, cfg *config.Config, now time.Time) ([]scoring.Result, error) {
+	cal := workday.Default
+	if f := cfg.Calendar.OverridesFile; f != "" {
+		o, err := workday.LoadOverrides(f)
+		if err != nil {
+			return nil, err
+		}
+		cal = workday.New(o)
+	}
+	pub, err := PublicityNow(ctx, l, cal, now)
+	if err != nil {
+		return nil, err
+	}
+	return score(ctx, l, cat, cfg, now, pub)
+}
+
+func score(ctx context.Context, l *ledger.Ledger, cat *scoring.Catalogue, cfg *config.Config, now time.Time, pub *metrics.Publicity) ([]scoring.Result, error) {
 	obs, err := Observe(ctx, l, cfg.Assessment.PeriodFrom(now), now)
 	if err != nil {
 		return nil, err
 	}
+	for k, v := range ObservePublicity(pub) {
+		obs[k] = v
+	}
 	return scoring.Card(cat, obs, scoring.Options{Rounding: cfg.Assessment.Rounding}), nil
 }
 
-// Observe gathers every rule input the ledger can answer for [from, to).
+// Observe gathers the rule inputs of the portal collectors for [from, to).
 func Observe(ctx context.Context, l *ledger.Ledger, from, to time.Time) (map[string]scoring.Observation, error) {
 	n, err := l.CountIncidentsStarted(ctx, from, to)
 	if err != nil {
@@ -212,6 +286,39 @@ func Observe(ctx context.Context, l *ledger.Ledger, from, to time.Time) (map[str
 	return map[string]scoring.Observation{
 		"portal_incidents": {Known: true, Count: float64(n)},
 	}, nil
+}
+
+// ObservePublicity turns publicity figures into the gate's ratios (upload, compliance and
+// timeliness of each kind, over all departments) and the code error rate. With no
+// records at all, both stay unknown.
+func ObservePublicity(p *metrics.Publicity) map[string]scoring.Observation {
+	if p == nil || len(p.Departments) == 0 {
+		return nil
+	}
+	byKind := map[string]*publicity.Figures{}
+	var kinds []string
+	for _, d := range p.Departments {
+		f := byKind[d.Kind]
+		if f == nil {
+			f = &publicity.Figures{}
+			byKind[d.Kind] = f
+			kinds = append(kinds, d.Kind)
+		}
+		f.Due += d.Due
+		f.Reported += d.Reported
+		f.Compliant += d.Compliant
+		f.Timely += d.Timely
+	}
+	sort.Strings(kinds)
+	var ratios []float64
+	for _, k := range kinds {
+		f := publicity.FinishFigures(*byKind[k])
+		ratios = append(ratios, f.UploadRatio, f.ComplianceRatio, f.TimelinessRatio)
+	}
+	return map[string]scoring.Observation{
+		"publicity_upload_compliance_timeliness": {Known: true, Ratios: ratios},
+		"uscc_error_rate":                        {Known: true, Value: p.Codes.ErrorRate()},
+	}
 }
 
 // Ledger is the service's ledger, for the web pages.

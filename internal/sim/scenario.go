@@ -41,6 +41,8 @@ type Scenario struct {
 	// Sequence, when set, scripts the portal page by request number instead; after its
 	// last step the page is normal.
 	Sequence []Step `yaml:"sequence"`
+	// Platform configures the data API (docs/platform-api.md).
+	Platform PlatformScenario `yaml:"platform"`
 }
 
 // Fault is one kind of misbehaviour.

@@ -60,9 +60,17 @@ func Start(addr string, sc *Scenario, log *zap.Logger) (*Sim, error) {
 		return nil, err
 	}
 	s := &Sim{addr: l.Addr().String(), scenario: sc, log: log, start: time.Now(), served: map[string]int{}, done: make(chan struct{})}
+	pl, err := newPlatform(sc.Platform, s.start)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	pl.finishDuplicates()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.portal)
 	mux.HandleFunc("GET /-/sim/stats", s.stats)
+	mux.HandleFunc("GET /api/v1/publicity/{kind}/changes", pl.changes)
+	mux.HandleFunc("GET /-/sim/platform/truth", pl.truth)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	s.serve(l)
 	if len(sc.Faults) > 0 {

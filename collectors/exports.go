@@ -1,0 +1,181 @@
+package collectors
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/ledger"
+	"github.com/creditwatch/creditwatch/internal/publicity"
+	"github.com/creditwatch/creditwatch/internal/recfile"
+)
+
+// settle is how long a dropped file must stay unchanged before it is imported, so that a
+// file still being copied is not read half-written.
+const settle = 5 * time.Second
+
+// Exports imports CSV and XLSX exports dropped into a directory, each file once (by its
+// SHA-256), all of a file's records in one transaction or none.
+type Exports struct {
+	e       config.Export
+	kind    publicity.Kind
+	pub     config.Publicity
+	allowed map[string]bool
+	deps    Deps
+	log     *zap.Logger
+}
+
+func exportCollectors(cfg *config.Config, d Deps) ([]Collector, error) {
+	var out []Collector
+	allowed := map[string]bool{}
+	for _, c := range cfg.Publicity.AllowedCodes {
+		allowed[c] = true
+	}
+	for _, e := range cfg.Publicity.Exports {
+		out = append(out, &Exports{e: e, kind: publicity.Kind(e.Kind), pub: cfg.Publicity, allowed: allowed, deps: d,
+			log: d.Logger.With(zap.String("collector", "exports"), zap.String("target", e.Name))})
+	}
+	return out, nil
+}
+
+// Kind implements Collector.
+func (x *Exports) Kind() string { return "exports" }
+
+// Target implements Collector.
+func (x *Exports) Target() string { return x.e.Name }
+
+// Interval implements Collector.
+func (x *Exports) Interval() time.Duration { return x.e.Interval.D() }
+
+// Jitter implements Collector.
+func (x *Exports) Jitter() time.Duration { return min(x.e.Interval.D(), 5*time.Second) }
+
+// Collect imports every settled file not imported yet.
+func (x *Exports) Collect(ctx context.Context) error {
+	entries, err := os.ReadDir(x.e.Dir)
+	if err != nil {
+		x.deps.Store.AddSourceError(x.e.Name, "unreadable_file")
+		x.log.Warn("export directory unreadable", zap.String("dir", x.e.Dir), zap.Error(err))
+		return nil
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	received := 0
+	for _, ent := range entries {
+		ext := strings.ToLower(filepath.Ext(ent.Name()))
+		if ent.IsDir() || (ext != ".csv" && ext != ".xlsx") {
+			continue
+		}
+		info, err := ent.Info()
+		if err != nil || x.deps.now().Sub(info.ModTime()) < settle {
+			continue
+		}
+		n, err := x.importFile(ctx, filepath.Join(x.e.Dir, ent.Name()), info.Size())
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			var se *sourceError
+			if !errors.As(err, &se) {
+				return err
+			}
+			x.deps.Store.AddSourceError(x.e.Name, se.reason)
+			x.log.Warn("export file not imported; fix or replace it", zap.String("file", ent.Name()), zap.Error(se.err))
+			continue
+		}
+		received += n
+	}
+	if received > 0 {
+		x.deps.changed()
+	}
+	x.deps.Store.SourcePolled(x.e.Name, x.deps.now(), map[string]int{string(x.kind): received})
+	return nil
+}
+
+func fileDigest(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (x *Exports) importFile(ctx context.Context, path string, size int64) (int, error) {
+	sha, err := fileDigest(path)
+	if err != nil {
+		return 0, &sourceError{reason: "unreadable_file", err: err}
+	}
+	if done, err := x.deps.Ledger.FileImported(ctx, x.e.Name, sha); err != nil || done {
+		return 0, err
+	}
+	today := today(x.deps.now())
+	checker := &publicity.Checker{AsOf: today, Allowed: x.allowed}
+	var readErr error
+	n, err := x.deps.Ledger.ImportFile(ctx, x.e.Name, filepath.Base(path), sha, size, func(put func(ledger.PublicityRecord) error) error {
+		readErr = x.eachRecord(ctx, path, func(r publicity.Record) error {
+			fields := make(map[string]string, len(r.Values))
+			for i, name := range r.Header.Names() {
+				if i < len(r.Values) && name != "" {
+					fields[name] = r.Values[i]
+				}
+			}
+			return put(ledger.PublicityRecord{Kind: x.kind, ID: r.ID(), Source: x.e.Name, UpdatedAt: x.deps.now(),
+				Assessment: publicity.Assess(r, checker, x.deps.calendar(), x.pub.DeadlineWorkdays, nil), Fields: fields})
+		})
+		return readErr
+	})
+	if readErr != nil {
+		return 0, &sourceError{reason: "unreadable_file", err: readErr}
+	}
+	if err != nil {
+		return 0, err
+	}
+	x.log.Info("export imported", zap.String("file", filepath.Base(path)), zap.Int("records", n))
+	return n, nil
+}
+
+func (x *Exports) eachRecord(ctx context.Context, path string, f func(publicity.Record) error) error {
+	r, err := recfile.Open(path, recfile.Options{})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	h := publicity.NewHeader(r.Header())
+	if _, err := publicity.Schemas[x.kind].CheckHeader(h); err != nil {
+		return err
+	}
+	for {
+		row, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rec := publicity.Record{Kind: x.kind, Row: row.Line, Header: h, Values: row.Values}
+		if rec.ID() == "" {
+			return fmt.Errorf("line %d has no %s: records need their document number", row.Line, publicity.Schemas[x.kind].IDField)
+		}
+		if err := f(rec); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}

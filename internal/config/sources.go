@@ -1,0 +1,65 @@
+package config
+
+import (
+	"net/url"
+	"os"
+	"time"
+)
+
+func (c *Config) validateSources(p *problems) {
+	pl := c.Platform
+	at := func(key ...any) []any { return append([]any{"platform"}, key...) }
+	if pl.URL != "" {
+		if u, err := url.Parse(pl.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.add(at("url"), "%q is not an http or https URL", pl.URL)
+		} else if u.User != nil {
+			p.add(at("url"), "must not carry credentials; use token_file")
+		}
+		if pl.TokenFile != "" {
+			if _, err := os.ReadFile(pl.TokenFile); err != nil {
+				p.add(at("token_file"), "cannot be read: %v", err)
+			}
+		}
+	}
+	if pl.Interval < Duration(time.Second) {
+		p.add(at("interval"), "must be at least 1s, got %s", pl.Interval)
+	}
+	if pl.Timeout <= 0 || pl.Timeout > pl.Interval {
+		p.add(at("timeout"), "must be positive and not exceed the interval %s, got %s", pl.Interval, pl.Timeout)
+	}
+	if pl.PageSize < 1 || pl.PageSize > 5000 {
+		p.add(at("page_size"), "must be between 1 and 5000, got %d", pl.PageSize)
+	}
+	if pl.MaxBodyBytes < 1024 {
+		p.add(at("max_body_bytes"), "must be at least 1024, got %d", pl.MaxBodyBytes)
+	}
+	if d := c.Publicity.DeadlineWorkdays; d < 1 || d > 60 {
+		p.add([]any{"publicity", "deadline_workdays"}, "must be between 1 and 60, got %d", d)
+	}
+	seen := map[string]int{}
+	for i, e := range c.Publicity.Exports {
+		at := func(key ...any) []any { return append([]any{"publicity", "exports", i}, key...) }
+		if !targetName.MatchString(e.Name) {
+			p.add(at("name"), "%q is not a valid source name (lower-case letters, digits, '-', '_', '.')", e.Name)
+		} else if j, dup := seen[e.Name]; dup {
+			p.add(at("name"), "%q is already the name of publicity.exports[%d]", e.Name, j)
+		} else if e.Name == "platform" {
+			p.add(at("name"), `"platform" is the name of the platform API source`)
+		}
+		seen[e.Name] = i
+		if e.Kind != "penalty" && e.Kind != "licence" {
+			p.add(at("kind"), "%q is not penalty or licence", e.Kind)
+		}
+		if st, err := os.Stat(e.Dir); err != nil || !st.IsDir() {
+			p.add(at("dir"), "%q is not a readable directory", e.Dir)
+		}
+		if e.Interval < Duration(time.Second) {
+			p.add(at("interval"), "must be at least 1s, got %s", e.Interval)
+		}
+	}
+	if f := c.Calendar.OverridesFile; f != "" {
+		if _, err := os.Stat(f); err != nil {
+			p.add([]any{"calendar", "overrides_file"}, "cannot be read: %v", err)
+		}
+	}
+}

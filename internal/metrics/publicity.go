@@ -1,0 +1,165 @@
+package metrics
+
+import (
+	"sort"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/creditwatch/creditwatch/internal/publicity"
+)
+
+// MaxDepartments bounds the department label; the rest are summed into OtherDepartments.
+const MaxDepartments = 200
+
+// OtherDepartments is the department label of the departments past MaxDepartments.
+const OtherDepartments = "其他单位"
+
+// PublicityDepartment is one department's figures of one kind.
+type PublicityDepartment struct {
+	Kind       string
+	Department string
+	publicity.Figures
+}
+
+// Publicity is the latest double-publicity snapshot.
+type Publicity struct {
+	Departments []PublicityDepartment
+	Codes       publicity.CodeStats
+}
+
+type sourceKey struct{ source, label string }
+
+// SetPublicity publishes publicity figures, folding departments past MaxDepartments (the
+// ones with the fewest records) into OtherDepartments.
+func (s *Store) SetPublicity(p *Publicity) {
+	p.Departments = capDepartments(p.Departments)
+	s.update(func(st *state) { st.publicity = p })
+}
+
+// PublicityNow returns the latest publicity snapshot, nil before the first.
+func (s *Store) PublicityNow() *Publicity { return s.cur.Load().publicity }
+
+func capDepartments(ds []PublicityDepartment) []PublicityDepartment {
+	byKind := map[string][]PublicityDepartment{}
+	for _, d := range ds {
+		byKind[d.Kind] = append(byKind[d.Kind], d)
+	}
+	var out []PublicityDepartment
+	for kind, list := range byKind {
+		if len(list) <= MaxDepartments {
+			out = append(out, list...)
+			continue
+		}
+		sort.SliceStable(list, func(i, j int) bool { return list[i].Total > list[j].Total })
+		other := PublicityDepartment{Kind: kind, Department: OtherDepartments}
+		other.ViolationsByRule = map[string]int{}
+		for _, d := range list[MaxDepartments-1:] {
+			other.Total += d.Total
+			other.Due += d.Due
+			other.Reported += d.Reported
+			other.Compliant += d.Compliant
+			other.Timely += d.Timely
+			other.DueSoon += d.DueSoon
+			for r, n := range d.ViolationsByRule {
+				other.ViolationsByRule[r] += n
+			}
+		}
+		other.Figures = publicity.FinishFigures(other.Figures)
+		out = append(out, list[:MaxDepartments-1]...)
+		out = append(out, other)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Kind < out[j].Kind || out[i].Kind == out[j].Kind && out[i].Department < out[j].Department
+	})
+	return out
+}
+
+// AddSourceError counts a failure of a data source by a bounded reason.
+func (s *Store) AddSourceError(source, reason string) {
+	s.update(func(st *state) {
+		m := make(map[sourceKey]float64, len(st.sourceErrors)+1)
+		for k, v := range st.sourceErrors {
+			m[k] = v
+		}
+		m[sourceKey{source, reason}]++
+		st.sourceErrors = m
+	})
+}
+
+// SourcePolled records a completed poll of a source and the records it brought per kind.
+func (s *Store) SourcePolled(source string, at time.Time, received map[string]int) {
+	s.update(func(st *state) {
+		ok := make(map[string]time.Time, len(st.sourceOK)+1)
+		for k, v := range st.sourceOK {
+			ok[k] = v
+		}
+		ok[source] = at
+		st.sourceOK = ok
+		rec := make(map[sourceKey]float64, len(st.sourceRecords)+len(received))
+		for k, v := range st.sourceRecords {
+			rec[k] = v
+		}
+		for kind, n := range received {
+			rec[sourceKey{source, kind}] += float64(n)
+		}
+		st.sourceRecords = rec
+	})
+}
+
+var (
+	pubRecords = desc("publicity_records",
+		"Double-publicity records by state as of today (due, reported, compliant, timely, due_soon); refreshed after each poll and at midnight.", "kind", "department", "state")
+	pubUpload = desc("publicity_upload_ratio",
+		"Records reported ÷ records due (1 when nothing is due).", "kind", "department")
+	pubCompliance = desc("publicity_compliance_ratio",
+		"Reported records passing every rule ÷ records reported.", "kind", "department")
+	pubTimeliness = desc("publicity_timeliness_ratio",
+		"Records reported by their deadline (7 working days after the decision) ÷ records reported.", "kind", "department")
+	pubViolations = desc("publicity_violations",
+		"Rule violations in the stored records, by rule.", "kind", "department", "rule")
+	usccRatio = desc("uscc_error_ratio",
+		"(Invalid + duplicated unified social credit codes) ÷ distinct codes of publicity records' subjects.")
+	usccCodes = desc("uscc_codes",
+		"Distinct subject codes in publicity records, and how many of them are invalid or duplicated.", "state")
+	sourceErrors = desc("source_errors_total",
+		"Failures of a data source by reason (timeout, connect_error, http_status, unauthorized, bad_json, body_too_large, bad_record, unreadable_file).", "source", "reason")
+	sourceOK = desc("source_last_success_timestamp_seconds",
+		"Time of a data source's last complete poll.", "source")
+	sourceRecords = desc("source_records_received_total",
+		"Record versions received from a data source since start.", "source", "kind")
+)
+
+var publicityDescs = []*prometheus.Desc{pubRecords, pubUpload, pubCompliance, pubTimeliness, pubViolations,
+	usccRatio, usccCodes, sourceErrors, sourceOK, sourceRecords}
+
+func collectPublicity(ch chan<- prometheus.Metric, st *state) {
+	// Without any record there is nothing to measure: absent, not a reassuring zero.
+	if p := st.publicity; p != nil && len(p.Departments) > 0 {
+		for _, d := range p.Departments {
+			for state, n := range map[string]int{"due": d.Due, "reported": d.Reported, "compliant": d.Compliant,
+				"timely": d.Timely, "due_soon": d.DueSoon} {
+				gauge(ch, pubRecords, float64(n), d.Kind, d.Department, state)
+			}
+			gauge(ch, pubUpload, d.UploadRatio, d.Kind, d.Department)
+			gauge(ch, pubCompliance, d.ComplianceRatio, d.Kind, d.Department)
+			gauge(ch, pubTimeliness, d.TimelinessRatio, d.Kind, d.Department)
+			for _, rule := range publicity.Rules {
+				gauge(ch, pubViolations, float64(d.ViolationsByRule[rule]), d.Kind, d.Department, rule)
+			}
+		}
+		gauge(ch, usccRatio, p.Codes.ErrorRate())
+		gauge(ch, usccCodes, float64(p.Codes.Distinct), "distinct")
+		gauge(ch, usccCodes, float64(p.Codes.Invalid), "invalid")
+		gauge(ch, usccCodes, float64(p.Codes.Duplicated), "duplicated")
+	}
+	for k, v := range st.sourceErrors {
+		ch <- prometheus.MustNewConstMetric(sourceErrors, prometheus.CounterValue, v, k.source, k.label)
+	}
+	for k, v := range st.sourceRecords {
+		ch <- prometheus.MustNewConstMetric(sourceRecords, prometheus.CounterValue, v, k.source, k.label)
+	}
+	for src, at := range st.sourceOK {
+		gauge(ch, sourceOK, float64(at.UnixMilli())/1e3, src)
+	}
+}
