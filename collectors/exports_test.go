@@ -1,0 +1,66 @@
+package collectors
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/creditwatch/creditwatch/internal/config"
+)
+
+func dropFile(t *testing.T, dir, name string, data []byte, age time.Duration) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-age)
+	os.Chtimes(p, old, old)
+}
+
+func TestExportsImportEachFileOnceAndAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	d := testDeps(t)
+	cfg, err := config.Parse([]byte("publicity:\n  exports:\n    - {name: env-bureau, kind: penalty, dir: '"+dir+"', interval: 10s}\n"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := exportCollectors(cfg, d)
+	x := cs[0]
+	good, _ := os.ReadFile("../internal/auditfile/testdata/penalty.csv")
+	xlsx, _ := os.ReadFile("../internal/auditfile/testdata/penalty.xlsx")
+	ctx := context.Background()
+	count := func() int { n, _ := d.Ledger.CountPublicity(ctx); return n }
+
+	dropFile(t, dir, "2026-11.csv", good, time.Minute)
+	dropFile(t, dir, "still-copying.csv", good[:len(good)/2], 0) // too fresh: left for later
+	if err := x.Collect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if count() != 14 {
+		t.Fatalf("ledger has %d records after the good file, want 14", count())
+	}
+	// A truncated workbook and a cut CSV: nothing of them is kept, each counted once.
+	dropFile(t, dir, "broken.xlsx", xlsx[:len(xlsx)/2], time.Minute)
+	dropFile(t, dir, "cut.csv", append(append([]byte{}, good[:len(good)-40]...), []byte("\"unterminated")...), time.Minute)
+	dropFile(t, dir, "copy-of-2026-11.csv", good, time.Minute) // same content: not imported twice
+	for range 2 {
+		if err := x.Collect(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if count() != 14 {
+		t.Errorf("ledger has %d records, want the 14 already recorded", count())
+	}
+	if got := sourceErrors(d.Store, "unreadable_file"); got != 2 {
+		t.Errorf("unreadable_file = %v, want 2 (each bad file once)", got)
+	}
+	// The fresh file, once settled, is cut too and is reported rather than half-imported.
+	os.Chtimes(filepath.Join(dir, "still-copying.csv"), time.Now().Add(-time.Minute), time.Now().Add(-time.Minute))
+	x.Collect(ctx)
+	if count() != 14 || sourceErrors(d.Store, "unreadable_file") != 3 {
+		t.Errorf("after the settled half file: %d records, %v errors", count(), sourceErrors(d.Store, "unreadable_file"))
+	}
+}
