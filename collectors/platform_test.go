@@ -57,7 +57,7 @@ func TestPlatformFailuresKeepDataAndCursor(t *testing.T) {
 		reason string
 		edit   func(*config.Platform)
 	}{
-		"broken json": {second: func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte(`{"records":[{"id"`)) }, reason: "bad_json"},
+		"broken json":  {second: func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte(`{"records":[{"id"`)) }, reason: "bad_json"},
 		"server error": {second: func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(502) }, reason: "http_status"},
 		"hang":         {second: func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }, reason: "timeout"},
 		"huge page": {second: func(w http.ResponseWriter, _ *http.Request) {

@@ -13,7 +13,7 @@ func TestParsePage(t *testing.T) {
 		bad     int
 		err     string
 	}{
-		"good": {body: `{"records":[{"id":"濮环罚〔2026〕1号","updated_at":"2026-11-20T08:00:00Z","reported_at":"2026-11-21","fields":{"行政相对人名称":"甲"}}],"next_cursor":"abc","has_more":false}`, records: 1},
+		"good":                {body: `{"records":[{"id":"濮环罚〔2026〕1号","updated_at":"2026-11-20T08:00:00Z","reported_at":"2026-11-21","fields":{"行政相对人名称":"甲"}}],"next_cursor":"abc","has_more":false}`, records: 1},
 		"empty last page":     {body: `{"records":[],"next_cursor":"abc","has_more":false}`},
 		"truncated":           {body: `{"records":[{"id":"1","upd`, err: "unexpected EOF"},
 		"not json":            {body: `<html>502 Bad Gateway</html>`, err: "invalid character"},
