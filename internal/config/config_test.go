@@ -91,6 +91,10 @@ func TestBadConfigs(t *testing.T) {
 		"bad-rounding.yml":        `line 6: assessment.rounding: "up" is not ceil or exact`,
 		"bad-syntax.yml":          "line 3: found character that cannot start any token",
 		"bad-type.yml":            "line 6: cannot unmarshal !!str `two` into int",
+		"bad-platform-url.yml":    `line 2: platform.url: "platform.example/api" is not an http or https URL`,
+		"bad-page-size.yml":       "line 3: platform.page_size: must be between 1 and 5000, got 50000",
+		"bad-token-file.yml":      "line 3: platform.token_file: cannot be read: open /nonexistent/creditwatch.token: no such file or directory",
+		"bad-export-kind.yml":     `line 4: publicity.exports[0].kind: "fines" is not penalty or licence`,
 	}
 	files, err := filepath.Glob("testdata/bad-*.yml")
 	if err != nil {
