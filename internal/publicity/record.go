@@ -77,6 +77,9 @@ func ParseDate(s string) (time.Time, error) {
 	y, _ := strconv.Atoi(m[1])
 	mo, _ := strconv.Atoi(m[2])
 	d, _ := strconv.Atoi(m[3])
+	if y < 1949 || y > 2100 {
+		return time.Time{}, fmt.Errorf("%q is outside the years 1949 to 2100", s)
+	}
 	t := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, config.Shanghai)
 	if t.Year() != y || int(t.Month()) != mo || t.Day() != d {
 		return time.Time{}, fmt.Errorf("%q is not a calendar date", s)
