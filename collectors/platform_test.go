@@ -27,7 +27,7 @@ func page(records []map[string]any, next string, more bool) []byte {
 	return b
 }
 
-func newTestPlatform(t *testing.T, url string, d Deps, edit func(*config.Platform)) *Platform {
+func newTestPlatform(t testing.TB, url string, d Deps, edit func(*config.Platform)) *Platform {
 	t.Helper()
 	tok := filepath.Join(t.TempDir(), "token")
 	os.WriteFile(tok, []byte("secret\n"), 0o600)

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -50,7 +49,11 @@ func Demo(ctx context.Context, o DemoOptions) error {
 		return fmt.Errorf("creating %s: %w", dir, err)
 	}
 	cfgPath := filepath.Join(dir, "demo.yml")
-	if err := os.WriteFile(cfgPath, []byte(demoConfig(s.URL(), o.StoragePath)), 0o640); err != nil {
+	tokenPath := filepath.Join(dir, "demo-platform.token")
+	if err := os.WriteFile(tokenPath, []byte(sc.Platform.Token+"\n"), 0o600); err != nil {
+		return fmt.Errorf("writing demo token: %w", err)
+	}
+	if err := os.WriteFile(cfgPath, []byte(demoConfig(s.URL(), o.StoragePath, tokenPath)), 0o640); err != nil {
 		return fmt.Errorf("writing demo config: %w", err)
 	}
 	o.Serve.Service.ConfigFile = cfgPath
@@ -66,7 +69,9 @@ creditwatch demo is running (Ctrl-C stops it).
 
 The simulated portal goes down 20 s after start for 30 s (an incident), blips once at
 1m30s (a risk event, not an incident), is challenged by a WAF at 2m30s and hangs at 4m;
-the script repeats every 5 minutes.
+the script repeats every 5 minutes. Its data API publishes 4,200 licence and penalty
+records over about a minute, a few faulty, late or unreported; creditwatch polls it every
+10 s and audits them (double publicity rates, code error rate).
 `, s.URL(), hostPort(addrs[0]), hostPort(addrs[0]), cfgPath, o.StoragePath)
 	}
 	return Serve(ctx, o.Serve)
@@ -80,8 +85,13 @@ func hostPort(addr string) string {
 	return addr
 }
 
-func demoConfig(url, storage string) string {
-	return strings.NewReplacer("{url}", url, "{storage}", storage, "{year}", fmt.Sprint(time.Now().Year())).Replace(`# Written by "creditwatch demo"; edit and reload with: kill -HUP <pid>
+func demoConfig(url, storage, token string) string {
+	return strings.NewReplacer("{url}", url, "{api}", strings.TrimSuffix(url, "/"), "{storage}", storage, "{token}", token).Replace(`# Written by "creditwatch demo"; edit and reload with: kill -HUP <pid>
+platform:
+  url: {api}
+  token_file: {token}
+  interval: 10s
+  timeout: 5s
 portal:
   targets:
     - name: credit-portal

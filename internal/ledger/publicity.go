@@ -99,7 +99,8 @@ func newPublicityWriter(ctx context.Context, tx *sql.Tx) (*publicityWriter, erro
 	if w.delViolations, err = tx.PrepareContext(ctx, `DELETE FROM publicity_violations WHERE kind = ? AND id = ?`); err != nil {
 		return nil, err
 	}
-	if w.addViolation, err = tx.PrepareContext(ctx, `INSERT INTO publicity_violations VALUES (?,?,?,?,?)`); err != nil {
+	if w.addViolation, err = tx.PrepareContext(ctx, `INSERT INTO publicity_violations (kind, id, field, rule, message, department)
+		VALUES (?,?,?,?,?,?)`); err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -135,7 +136,7 @@ func (w *publicityWriter) put(ctx context.Context, r PublicityRecord) error {
 		return err
 	}
 	for _, v := range a.Violations {
-		if _, err := w.addViolation.ExecContext(ctx, string(r.Kind), r.ID, v.Field, v.Rule, v.Message); err != nil {
+		if _, err := w.addViolation.ExecContext(ctx, string(r.Kind), r.ID, v.Field, v.Rule, v.Message, a.Department); err != nil {
 			return err
 		}
 	}
@@ -182,8 +183,7 @@ func (l *Ledger) PublicityFigures(ctx context.Context, asOf, nextWorkday time.Ti
 			out[i].ViolationsByRule[rule] = n
 		}
 		return nil
-	}, `SELECT r.kind, r.department, v.rule, COUNT(*) FROM publicity_violations v
-		JOIN publicity_records r ON r.kind = v.kind AND r.id = v.id GROUP BY r.kind, r.department, v.rule`)
+	}, `SELECT kind, department, rule, COUNT(*) FROM publicity_violations GROUP BY kind, department, rule`)
 	if err != nil {
 		return nil, fmt.Errorf("counting publicity violations: %w", err)
 	}

@@ -98,7 +98,7 @@ func TestParseDate(t *testing.T) {
 func TestNormaliseName(t *testing.T) {
 	for a, b := range map[string]string{
 		"濮阳县金堤物流有限公司（濮阳）": "濮阳县金堤物流有限公司(濮阳)",
-		" 濮阳市ＡＢＣ商贸有限公司 ":   "濮阳市ABC商贸有限公司",
+		" 濮阳市ＡＢＣ商贸有限公司 ":  "濮阳市ABC商贸有限公司",
 		"濮阳市【恒信】化工":       "濮阳市(恒信)化工",
 	} {
 		if NormaliseName(a) != NormaliseName(b) {

@@ -422,3 +422,28 @@ func (p *platform) truth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	json.NewEncoder(w).Encode(out)
 }
+
+// Generate yields n generated records of kind one at a time, as the simulated platform
+// would serve them (without duplicates), for benchmarks that need large realistic files.
+func Generate(kind publicity.Kind, n int, sc PlatformScenario, yield func(id string, fields map[string]string, reported string) error) error {
+	p := &platform{sc: sc, asOf: time.Now()}
+	if sc.AsOf != "" {
+		t, err := publicity.ParseDate(sc.AsOf)
+		if err != nil {
+			return err
+		}
+		p.asOf = t
+	}
+	y, m, d := p.asOf.In(config.Shanghai).Date()
+	p.asOf = time.Date(y, m, d, 0, 0, 0, 0, config.Shanghai)
+	for i := 0; i < n; i++ {
+		r, err := p.generate(kind, i)
+		if err != nil {
+			return err
+		}
+		if err := yield(r.id, r.fields, r.reported); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
+	"github.com/creditwatch/creditwatch/internal/metrics"
 	"github.com/creditwatch/creditwatch/internal/scoring"
 	"github.com/creditwatch/creditwatch/internal/service"
 )
@@ -32,6 +34,9 @@ var funcs = template.FuncMap{
 	"duration": FormatDuration,
 	"points":   FormatPoints,
 	"explain":  ExplainZH,
+	"percent":  func(v float64) string { return strconv.FormatFloat(v*100, 'f', 2, 64) + "%" },
+	"percent4": func(v float64) string { return strconv.FormatFloat(v*100, 'f', 4, 64) + "%" },
+	"kindName": func(k string) string { return map[string]string{"penalty": "行政处罚", "licence": "行政许可"}[k] },
 }
 
 var statusTmpl = template.Must(template.New("status.html.tmpl").Funcs(funcs).ParseFS(templates, "templates/status.html.tmpl"))
@@ -91,6 +96,7 @@ type statusData struct {
 	Incidents    []incidentRow
 	Risks        int
 	Card         []scoring.Result
+	Publicity    *metrics.Publicity
 	EvidenceRows int
 	Observable   float64
 	Lost         float64
@@ -100,6 +106,9 @@ func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cfg := p.svc.Config()
 	now := time.Now()
 	d := statusData{Now: now, PeriodStart: cfg.Assessment.PeriodFrom(now), Card: p.svc.Store().Card()}
+	if pub := p.svc.Store().PublicityNow(); pub != nil && len(pub.Departments) > 0 {
+		d.Publicity = pub
+	}
 	for _, t := range cfg.Portal.Targets {
 		row := targetRow{Name: t.Name, URL: t.URL, State: "尚未探测", StateClass: "unknown"}
 		if s, ok := p.svc.Store().Portal(t.Name); ok {

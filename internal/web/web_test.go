@@ -13,6 +13,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/creditwatch/creditwatch/internal/ledger"
+	"github.com/creditwatch/creditwatch/internal/publicity"
 	"github.com/creditwatch/creditwatch/internal/service"
 )
 
@@ -98,6 +100,30 @@ func TestFormatDuration(t *testing.T) {
 		2*time.Hour + 30*time.Second: "2小时30秒", 1500 * time.Millisecond: "2秒"} {
 		if got := FormatDuration(d); got != want {
 			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestStatusPageShowsPublicityEscaped(t *testing.T) {
+	portal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("信用")) }))
+	defer portal.Close()
+	svc := startService(t, portal.URL+"/", "信用")
+	hostile := `<script>alert("局")</script>`
+	rec := ledger.PublicityRecord{Kind: publicity.Penalty, ID: "濮罚〔2026〕1号", Source: "test", UpdatedAt: time.Now(),
+		Assessment: publicity.Assessment{Department: hostile, Reported: true, Compliant: true, Timely: true}, Fields: map[string]string{}}
+	if err := svc.Ledger().StorePublicity(context.Background(), []ledger.PublicityRecord{rec}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Rescore(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, Handler(svc, zap.NewNop()), "/")
+	if strings.Contains(body, hostile) {
+		t.Error("department name rendered unescaped")
+	}
+	for _, want := range []string{"“双公示”数据", "&lt;script&gt;alert(&#34;局&#34;)&lt;/script&gt;", "行政处罚", "100.00%"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
 		}
 	}
 }

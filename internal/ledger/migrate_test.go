@@ -1,0 +1,62 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+)
+
+// TestMigrationKeepsData opens a ledger written by schema 2 (records with violations) and
+// checks that schema 3 keeps every row and gives the violations their department.
+func TestMigrationKeepsData(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v2.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &Ledger{w: db, r: db}
+	if err := old.migrateTo(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO publicity_records VALUES ('penalty','濮罚1','platform',1,1,'濮阳市商务局','2026-01-12',1,0,1,'','',0,'{}')`,
+		`INSERT INTO publicity_violations VALUES ('penalty','濮罚1','违法事实','missing_field','必填字段为空')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	l, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if v, _ := l.SchemaVersion(ctx); v != len(migrations) {
+		t.Fatalf("schema version %d", v)
+	}
+	var dept string
+	if err := l.r.QueryRow(`SELECT department FROM publicity_violations`).Scan(&dept); err != nil || dept != "濮阳市商务局" {
+		t.Errorf("violation department = %q, %v", dept, err)
+	}
+	if n, _ := l.CountPublicity(ctx); n != 1 {
+		t.Errorf("%d records after migration", n)
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "future.db")
+	l, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.w.Exec(`INSERT INTO schema_migrations VALUES (99, 0)`)
+	l.Close()
+	if _, err := Open(ctx, path); err == nil {
+		t.Error("a ledger from a newer creditwatch was opened")
+	}
+}
