@@ -36,7 +36,9 @@ var funcs = template.FuncMap{
 	"explain":  ExplainZH,
 	"percent":  func(v float64) string { return strconv.FormatFloat(v*100, 'f', 2, 64) + "%" },
 	"percent4": func(v float64) string { return strconv.FormatFloat(v*100, 'f', 4, 64) + "%" },
-	"kindName": func(k string) string { return map[string]string{"penalty": "行政处罚", "licence": "行政许可"}[k] },
+	"kindName": func(k string) string {
+		return map[string]string{"penalty": "行政处罚", "licence": "行政许可"}[k]
+	},
 }
 
 var statusTmpl = template.Must(template.New("status.html.tmpl").Funcs(funcs).ParseFS(templates, "templates/status.html.tmpl"))
