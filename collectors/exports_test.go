@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +47,8 @@ func TestExportsImportEachFileOnceAndAllOrNothing(t *testing.T) {
 	dropFile(t, dir, "broken.xlsx", xlsx[:len(xlsx)/2], time.Minute)
 	dropFile(t, dir, "cut.csv", append(append([]byte{}, good[:len(good)-40]...), []byte("\"unterminated")...), time.Minute)
 	dropFile(t, dir, "copy-of-2026-11.csv", good, time.Minute) // same content: not imported twice
+	long := append(append([]byte{}, good...), []byte(strings.Repeat("信", 35<<20))...) // a 105 MB line
+	dropFile(t, dir, "long-line.csv", long, time.Minute)
 	for range 2 {
 		if err := x.Collect(ctx); err != nil {
 			t.Fatal(err)
@@ -54,13 +57,13 @@ func TestExportsImportEachFileOnceAndAllOrNothing(t *testing.T) {
 	if count() != 14 {
 		t.Errorf("ledger has %d records, want the 14 already recorded", count())
 	}
-	if got := sourceErrors(d.Store, "unreadable_file"); got != 2 {
-		t.Errorf("unreadable_file = %v, want 2 (each bad file once)", got)
+	if got := sourceErrors(d.Store, "unreadable_file"); got != 3 {
+		t.Errorf("unreadable_file = %v, want 3 (each bad file once)", got)
 	}
 	// The fresh file, once settled, is cut too and is reported rather than half-imported.
 	os.Chtimes(filepath.Join(dir, "still-copying.csv"), time.Now().Add(-time.Minute), time.Now().Add(-time.Minute))
 	x.Collect(ctx)
-	if count() != 14 || sourceErrors(d.Store, "unreadable_file") != 3 {
+	if count() != 14 || sourceErrors(d.Store, "unreadable_file") != 4 {
 		t.Errorf("after the settled half file: %d records, %v errors", count(), sourceErrors(d.Store, "unreadable_file"))
 	}
 }
