@@ -46,7 +46,7 @@ func TestExportsImportEachFileOnceAndAllOrNothing(t *testing.T) {
 	// A truncated workbook and a cut CSV: nothing of them is kept, each counted once.
 	dropFile(t, dir, "broken.xlsx", xlsx[:len(xlsx)/2], time.Minute)
 	dropFile(t, dir, "cut.csv", append(append([]byte{}, good[:len(good)-40]...), []byte("\"unterminated")...), time.Minute)
-	dropFile(t, dir, "copy-of-2026-11.csv", good, time.Minute) // same content: not imported twice
+	dropFile(t, dir, "copy-of-2026-11.csv", good, time.Minute)                        // same content: not imported twice
 	long := append(append([]byte{}, good...), []byte(strings.Repeat("信", 35<<20))...) // a 105 MB line
 	dropFile(t, dir, "long-line.csv", long, time.Minute)
 	for range 2 {
