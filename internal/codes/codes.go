@@ -66,14 +66,9 @@ func USCC(code string) error {
 	if n := utf8.RuneCountInString(code); n != 18 || len(code) != 18 {
 		return &Error{Kind: kind, Reason: ReasonLength, Detail: fmt.Sprintf("%d characters, want 18", n)}
 	}
-	sum := 0
 	for i := 0; i < 18; i++ {
-		v := strings.IndexByte(usccAlphabet, code[i])
-		if v < 0 {
+		if strings.IndexByte(usccAlphabet, code[i]) < 0 {
 			return &Error{Kind: kind, Reason: ReasonAlphabet, Position: i + 1, Detail: fmt.Sprintf("%q is not in the code alphabet", code[i])}
-		}
-		if i < 17 {
-			sum += v * usccWeights[i]
 		}
 	}
 	cats, ok := usccCategories[code[0]]
@@ -95,8 +90,7 @@ func USCC(code string) error {
 		oe := err.(*Error)
 		return &Error{Kind: kind, Reason: ReasonOrgCode, Position: 9, Detail: oe.Error()}
 	}
-	check := (31 - sum%31) % 31
-	if want := usccAlphabet[check]; code[17] != want {
+	if want := usccCheck(code[:17]); code[17] != want {
 		return &Error{Kind: kind, Reason: ReasonCheck, Position: 18, Expected: rune(want), Found: rune(code[17])}
 	}
 	return nil
@@ -110,30 +104,12 @@ func OrgCode(code string) error {
 	if len(code) != 9 {
 		return &Error{Kind: kind, Reason: ReasonLength, Detail: fmt.Sprintf("%d bytes, want 9", len(code))}
 	}
-	sum := 0
 	for i := 0; i < 8; i++ {
-		c := code[i]
-		var v int
-		switch {
-		case c >= '0' && c <= '9':
-			v = int(c - '0')
-		case c >= 'A' && c <= 'Z':
-			v = int(c-'A') + 10
-		default:
+		if c := code[i]; !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') {
 			return &Error{Kind: kind, Reason: ReasonAlphabet, Position: i + 1, Detail: fmt.Sprintf("%q is not a digit or capital letter", c)}
 		}
-		sum += v * orgWeights[i]
 	}
-	var want byte
-	switch r := 11 - sum%11; r {
-	case 10:
-		want = 'X'
-	case 11:
-		want = '0'
-	default:
-		want = byte('0' + r)
-	}
-	if code[8] != want {
+	if want := orgCheck(code[:8]); code[8] != want {
 		return &Error{Kind: kind, Reason: ReasonCheck, Position: 9, Expected: rune(want), Found: rune(code[8])}
 	}
 	return nil
@@ -182,34 +158,42 @@ func MaskID(id string) string {
 	return string(r[:6]) + strings.Repeat("*", len(r)-10) + string(r[len(r)-4:])
 }
 
+// orgCheck is the GB 11714 check character of an organisation code's 8-character body
+// (digits and capital letters).
+func orgCheck(body string) byte {
+	sum := 0
+	for i := 0; i < 8; i++ {
+		v := int(body[i] - '0')
+		if body[i] >= 'A' {
+			v = int(body[i]-'A') + 10
+		}
+		sum += v * orgWeights[i]
+	}
+	switch r := 11 - sum%11; r {
+	case 10:
+		return 'X'
+	case 11:
+		return '0'
+	default:
+		return byte('0' + r)
+	}
+}
+
+// usccCheck is the GB 32100 check character of a code's first 17 characters (all in the
+// code alphabet).
+func usccCheck(first17 string) byte {
+	sum := 0
+	for i := 0; i < 17; i++ {
+		sum += strings.IndexByte(usccAlphabet, first17[i]) * usccWeights[i]
+	}
+	return usccAlphabet[(31-sum%31)%31]
+}
+
 // CompleteUSCC appends the check characters to the first 16 characters of a unified social
 // credit code (registration department, category, region and the 8-character body of the
 // organisation code): the organisation code's check and the code's own. For generating
 // valid test data.
 func CompleteUSCC(first16 string) string {
-	org := first16[8:16]
-	sum := 0
-	for i := 0; i < 8; i++ {
-		c := org[i]
-		v := int(c - '0')
-		if c >= 'A' {
-			v = int(c-'A') + 10
-		}
-		sum += v * orgWeights[i]
-	}
-	var oc byte
-	switch r := 11 - sum%11; r {
-	case 10:
-		oc = 'X'
-	case 11:
-		oc = '0'
-	default:
-		oc = byte('0' + r)
-	}
-	b := first16 + string(oc)
-	sum = 0
-	for i := 0; i < 17; i++ {
-		sum += strings.IndexByte(usccAlphabet, b[i]) * usccWeights[i]
-	}
-	return b + string(usccAlphabet[(31-sum%31)%31])
+	b := first16 + string(orgCheck(first16[8:16]))
+	return b + string(usccCheck(b))
 }
