@@ -186,6 +186,24 @@ var migrations = []string{
 	UPDATE publicity_violations SET department = (SELECT department FROM publicity_records r
 		WHERE r.kind = publicity_violations.kind AND r.id = publicity_violations.id);
 	CREATE INDEX publicity_violations_by_department ON publicity_violations (kind, department, rule);`,
+	// 4: objection and repair cases as received; each publicity record's report date.
+	`CREATE TABLE cases (
+		kind TEXT NOT NULL,
+		id TEXT NOT NULL,
+		source TEXT NOT NULL,
+		updated_at INTEGER NOT NULL,
+		stored_at INTEGER NOT NULL,
+		fields TEXT NOT NULL,
+		PRIMARY KEY (kind, id)
+	);
+	ALTER TABLE publicity_records ADD COLUMN reported_on TEXT NOT NULL DEFAULT '';
+	CREATE INDEX publicity_by_report_date ON publicity_records (reported_on) WHERE reported_on != '';`,
+}
+
+// backfills run in the transaction of the migration of the same number, for data that
+// SQL alone cannot convert.
+var backfills = map[int]func(context.Context, *sql.Tx) error{
+	4: backfillReportedOn,
 }
 
 func (l *Ledger) migrate(ctx context.Context) error { return l.migrateTo(ctx, len(migrations)) }
@@ -210,6 +228,12 @@ func (l *Ledger) migrateTo(ctx context.Context, target int) error {
 		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migration %d: %w", v, err)
+		}
+		if fill := backfills[v]; fill != nil {
+			if err := fill(ctx, tx); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("migration %d: %w", v, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, ?)`, v, ms(time.Now())); err != nil {
 			tx.Rollback()

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestMigrationKeepsData opens a ledger written by schema 2 (records with violations) and
@@ -21,7 +22,7 @@ func TestMigrationKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{
-		`INSERT INTO publicity_records VALUES ('penalty','濮罚1','platform',1,1,'濮阳市商务局','2026-01-12',1,0,1,'','',0,'{}')`,
+		`INSERT INTO publicity_records VALUES ('penalty','濮罚1','platform',1,1,'濮阳市商务局','2026-01-12',1,0,1,'','',0,'{"上报日期":"2026/9/3"}')`,
 		`INSERT INTO publicity_violations VALUES ('penalty','濮罚1','违法事实','missing_field','必填字段为空')`,
 	} {
 		if _, err := db.Exec(q); err != nil {
@@ -44,6 +45,10 @@ func TestMigrationKeepsData(t *testing.T) {
 	}
 	if n, _ := l.CountPublicity(ctx); n != 1 {
 		t.Errorf("%d records after migration", n)
+	}
+	// Schema 4 backfills the report date from the record's evidence, normalised.
+	if n, _ := l.CountPublicityReported(ctx, time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 4, 0, 0, 0, 0, time.UTC)); n != 1 {
+		t.Errorf("records reported on 2026-09-03 after migration = %d, want 1", n)
 	}
 }
 

@@ -53,15 +53,7 @@ func (l *Ledger) StorePublicity(ctx context.Context, recs []PublicityRecord, nex
 				return err
 			}
 		}
-		if next != nil {
-			_, err := tx.ExecContext(ctx, `INSERT INTO source_cursors VALUES (?,?,?,?) ON CONFLICT (source, stream)
-				DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
-				next.Source, next.Stream, next.Value, ms(time.Now()))
-			if err != nil {
-				return fmt.Errorf("saving cursor: %w", err)
-			}
-		}
-		return nil
+		return saveCursor(ctx, tx, next)
 	})
 }
 
@@ -86,13 +78,13 @@ func newPublicityWriter(ctx context.Context, tx *sql.Tx) (*publicityWriter, erro
 	w := &publicityWriter{}
 	var err error
 	if w.upsert, err = tx.PrepareContext(ctx, `INSERT INTO publicity_records (kind, id, source, updated_at, stored_at,
-		department, deadline, reported, compliant, timely, subject_code, subject_name, code_valid, fields)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+		department, deadline, reported, compliant, timely, subject_code, subject_name, code_valid, fields, reported_on)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 		ON CONFLICT (kind, id) DO UPDATE SET source = excluded.source, updated_at = excluded.updated_at,
 		stored_at = excluded.stored_at, department = excluded.department, deadline = excluded.deadline,
 		reported = excluded.reported, compliant = excluded.compliant, timely = excluded.timely,
 		subject_code = excluded.subject_code, subject_name = excluded.subject_name, code_valid = excluded.code_valid,
-		fields = excluded.fields
+		fields = excluded.fields, reported_on = excluded.reported_on
 		WHERE excluded.updated_at >= publicity_records.updated_at`); err != nil {
 		return nil, err
 	}
@@ -120,12 +112,15 @@ func (w *publicityWriter) put(ctx context.Context, r PublicityRecord) error {
 	if err != nil {
 		return err
 	}
-	deadline := ""
+	deadline, reportedOn := "", ""
 	if !a.Deadline.IsZero() {
 		deadline = a.Deadline.Format(time.DateOnly)
 	}
+	if !a.ReportedOn.IsZero() {
+		reportedOn = a.ReportedOn.Format(time.DateOnly)
+	}
 	res, err := w.upsert.ExecContext(ctx, string(r.Kind), r.ID, r.Source, ms(r.UpdatedAt), ms(time.Now()), a.Department,
-		deadline, a.Reported, a.Compliant, a.Timely, a.SubjectCode, a.SubjectName, a.CodeValid, string(fields))
+		deadline, a.Reported, a.Compliant, a.Timely, a.SubjectCode, a.SubjectName, a.CodeValid, string(fields), reportedOn)
 	if err != nil {
 		return fmt.Errorf("storing %s %s: %w", r.Kind, r.ID, err)
 	}

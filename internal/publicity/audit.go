@@ -79,6 +79,7 @@ type Assessment struct {
 	Violations  []Violation
 	Department  string
 	Reported    bool
+	ReportedOn  time.Time // zero when not reported or the date is unreadable
 	Timely      bool
 	Compliant   bool
 	Deadline    time.Time // zero when the decision date is unusable: the record is due
@@ -106,6 +107,9 @@ func Assess(r Record, c *Checker, cal *workday.Calendar, deadlineDays int, warn 
 	}
 	reported, errRep := ParseDate(r.Get(FieldReported))
 	a.Reported = r.Get(FieldReported) != ""
+	if errRep == nil {
+		a.ReportedOn = reported
+	}
 	a.Compliant = a.Reported && len(a.Violations) == 0
 	if decision, err := ParseDate(r.Get(s.DecisionDate)); err == nil {
 		a.Deadline, err = cal.AddWorkdays(decision, deadlineDays)
