@@ -15,11 +15,19 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/creditwatch/creditwatch/internal/cases"
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 	"github.com/creditwatch/creditwatch/internal/recfile"
 )
+
+// dateColumns are converted from Excel date serials in XLSX exports.
+var dateColumns = map[string]bool{
+	publicity.FieldPenaltyDate: true, publicity.FieldPenaltyValid: true, publicity.FieldLicenceDate: true,
+	publicity.FieldLicenceFrom: true, publicity.FieldLicenceTo: true, publicity.FieldReported: true, "公示截止期": true,
+	cases.FieldReceived: true, cases.FieldClosed: true, cases.FieldApplied: true,
+}
 
 // settle is how long a dropped file must stay unchanged before it is imported, so that a
 // file still being copied is not read half-written.
@@ -126,15 +134,18 @@ func (x *Exports) importFile(ctx context.Context, path string, size int64) (int,
 	today := today(x.deps.now())
 	checker := &publicity.Checker{AsOf: today, Allowed: x.allowed}
 	var readErr error
-	n, err := x.deps.Ledger.ImportFile(ctx, x.e.Name, filepath.Base(path), sha, size, func(put func(ledger.PublicityRecord) error) error {
-		readErr = x.eachRecord(ctx, path, func(r publicity.Record) error {
+	n, err := x.deps.Ledger.ImportFile(ctx, x.e.Name, filepath.Base(path), sha, size, func(w *ledger.FileWriter) error {
+		readErr = x.eachRow(ctx, path, func(id string, r publicity.Record) error {
 			fields := make(map[string]string, len(r.Values))
 			for i, name := range r.Header.Names() {
 				if i < len(r.Values) && name != "" {
 					fields[name] = r.Values[i]
 				}
 			}
-			return put(ledger.PublicityRecord{Kind: x.kind, ID: r.ID(), Source: x.e.Name, UpdatedAt: x.deps.now(),
+			if x.isCase() {
+				return w.PutCase(ledger.CaseRecord{Kind: x.e.Kind, ID: id, Source: x.e.Name, UpdatedAt: x.deps.now(), Fields: fields})
+			}
+			return w.PutPublicity(ledger.PublicityRecord{Kind: x.kind, ID: id, Source: x.e.Name, UpdatedAt: x.deps.now(),
 				Assessment: publicity.Assess(r, checker, x.deps.calendar(), x.pub.DeadlineWorkdays, nil), Fields: fields})
 		})
 		return readErr
@@ -149,14 +160,33 @@ func (x *Exports) importFile(ctx context.Context, path string, size int64) (int,
 	return n, nil
 }
 
-func (x *Exports) eachRecord(ctx context.Context, path string, f func(publicity.Record) error) error {
-	r, err := recfile.Open(path, recfile.Options{})
+func (x *Exports) isCase() bool {
+	return x.e.Kind == cases.KindObjection || x.e.Kind == cases.KindRepair
+}
+
+// idField is the column holding a row's identity.
+func (x *Exports) idField() string {
+	switch x.e.Kind {
+	case cases.KindObjection:
+		return cases.FieldObjectionID
+	case cases.KindRepair:
+		return cases.FieldRepairID
+	}
+	return publicity.Schemas[x.kind].IDField
+}
+
+func (x *Exports) eachRow(ctx context.Context, path string, f func(id string, r publicity.Record) error) error {
+	r, err := recfile.Open(path, recfile.Options{DateColumns: dateColumns})
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 	h := publicity.NewHeader(r.Header())
-	if _, err := publicity.Schemas[x.kind].CheckHeader(h); err != nil {
+	if x.isCase() {
+		if !h.Has(x.idField()) {
+			return fmt.Errorf("the header has no %s: not a %s ledger", x.idField(), x.e.Kind)
+		}
+	} else if _, err := publicity.Schemas[x.kind].CheckHeader(h); err != nil {
 		return err
 	}
 	for {
@@ -168,10 +198,11 @@ func (x *Exports) eachRecord(ctx context.Context, path string, f func(publicity.
 			return err
 		}
 		rec := publicity.Record{Kind: x.kind, Row: row.Line, Header: h, Values: row.Values}
-		if rec.ID() == "" {
-			return fmt.Errorf("line %d has no %s: records need their document number", row.Line, publicity.Schemas[x.kind].IDField)
+		id := rec.Get(x.idField())
+		if id == "" {
+			return fmt.Errorf("line %d has no %s: every row needs it", row.Line, x.idField())
 		}
-		if err := f(rec); err != nil {
+		if err := f(id, rec); err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {

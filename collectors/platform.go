@@ -13,6 +13,7 @@ import (
 	"github.com/go-resty/resty/v2"
 	"go.uber.org/zap"
 
+	"github.com/creditwatch/creditwatch/internal/cases"
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/publicity"
@@ -24,16 +25,36 @@ const PlatformSource = "platform"
 // maxPagesPerPoll stops a runaway stream (a cursor that never ends) from holding a poll forever.
 const maxPagesPerPoll = 20000
 
-// stream is one change stream of the platform API.
+// stream is one change stream of the platform API: publicity records of a kind, or cases.
 type stream struct {
-	name string // cursor key, e.g. "publicity/penalty"
-	path string
-	kind publicity.Kind
+	name     string // cursor key, e.g. "publicity/penalty"
+	path     string
+	kind     publicity.Kind
+	caseKind string // "objection" or "repair" for case streams
 }
 
 var publicityStreams = []stream{
 	{name: "publicity/penalty", path: "/api/v1/publicity/penalty/changes", kind: publicity.Penalty},
 	{name: "publicity/licence", path: "/api/v1/publicity/licence/changes", kind: publicity.Licence},
+}
+
+var caseStreams = []stream{
+	{name: "cases/objection", path: "/api/v1/objections/changes", caseKind: cases.KindObjection},
+	{name: "cases/repair", path: "/api/v1/repairs/changes", caseKind: cases.KindRepair},
+}
+
+// streamsOf selects the streams of the configured stream groups.
+func streamsOf(groups []string) []stream {
+	var out []stream
+	for _, g := range groups {
+		switch g {
+		case "publicity":
+			out = append(out, publicityStreams...)
+		case "cases":
+			out = append(out, caseStreams...)
+		}
+	}
+	return out
 }
 
 // Platform polls the platform's change streams incrementally from cursors kept in the ledger.
@@ -80,7 +101,7 @@ func NewPlatform(cfg config.Platform, pub config.Publicity, d Deps) (*Platform, 
 	for _, code := range pub.AllowedCodes {
 		allowed[code] = true
 	}
-	return &Platform{cfg: cfg, pub: pub, base: base, client: c, deps: d, allowed: allowed, streams: publicityStreams,
+	return &Platform{cfg: cfg, pub: pub, base: base, client: c, deps: d, allowed: allowed, streams: streamsOf(cfg.Streams),
 		maxBytes: cfg.MaxBodyBytes, log: d.Logger.With(zap.String("collector", "platform"))}, nil
 }
 
@@ -110,7 +131,7 @@ func (p *Platform) Collect(ctx context.Context) error {
 	failed := false
 	for _, s := range p.streams {
 		n, err := p.poll(ctx, s)
-		received[string(s.kind)] += n
+		received[s.label()] += n
 		var se *sourceError
 		switch {
 		case ctx.Err() != nil:
@@ -153,12 +174,11 @@ func (p *Platform) poll(ctx context.Context, s stream) (int, error) {
 			p.log.Warn("record without id, time or fields skipped", zap.String("stream", s.name),
 				zap.Int("position", b.Position), zap.String("reason", b.Reason))
 		}
-		recs := p.assess(s.kind, page.Records)
 		next := &ledger.Cursor{Source: PlatformSource, Stream: s.name, Value: page.NextCursor}
-		if err := p.deps.Ledger.StorePublicity(context.WithoutCancel(ctx), recs, next); err != nil {
+		if err := p.store(context.WithoutCancel(ctx), s, page.Records, next); err != nil {
 			return total, err
 		}
-		total += len(recs)
+		total += len(page.Records)
 		cursor = page.NextCursor
 		if !page.HasMore {
 			return total, nil
@@ -168,6 +188,25 @@ func (p *Platform) poll(ctx context.Context, s stream) (int, error) {
 		}
 	}
 	return total, &sourceError{reason: "bad_json", err: fmt.Errorf("%s: more than %d pages in one poll", s.name, maxPagesPerPoll)}
+}
+
+// label is the kind label of a stream's records.
+func (s stream) label() string {
+	if s.caseKind != "" {
+		return s.caseKind
+	}
+	return string(s.kind)
+}
+
+func (p *Platform) store(ctx context.Context, s stream, recs []APIRecord, next *ledger.Cursor) error {
+	if s.caseKind == "" {
+		return p.deps.Ledger.StorePublicity(ctx, p.assess(s.kind, recs), next)
+	}
+	cs := make([]ledger.CaseRecord, len(recs))
+	for i, r := range recs {
+		cs[i] = ledger.CaseRecord{Kind: s.caseKind, ID: r.ID, Source: PlatformSource, UpdatedAt: r.UpdatedAt, Fields: r.Fields}
+	}
+	return p.deps.Ledger.StoreCases(ctx, cs, next)
 }
 
 func (p *Platform) fetch(ctx context.Context, s stream, cursor string) ([]byte, error) {

@@ -53,7 +53,8 @@ type ObjectionFinding struct {
 	InPeriod bool      `json:"closed_in_period"`
 	Valid    bool      `json:"valid"`
 	SameDay  bool      `json:"synced_same_day"`
-	SyncLate bool      `json:"sync_late"` // closed on a day that has ended without a same-day sync
+	SyncLate bool      `json:"sync_late"`    // closed on a day that has ended without a same-day sync
+	SyncDue  bool      `json:"sync_pending"` // closed today and not synced yet: until midnight to go
 	Warning  bool      `json:"early_warning"`
 	Problems []Problem `json:"problems"`
 }
@@ -72,6 +73,7 @@ type RepairFinding struct {
 	EarliestDate string    `json:"earliest_repair_date,omitempty"`
 	SameDay      bool      `json:"synced_same_day"`
 	SyncLate     bool      `json:"sync_late"`
+	SyncDue      bool      `json:"sync_pending"`
 	Problems     []Problem `json:"problems"`
 }
 
@@ -96,6 +98,11 @@ func (c *Checker) syncLate(closed, synced time.Time) bool {
 	return !closed.IsZero() && closed.Before(c.day()) && !SameDay(closed, synced)
 }
 
+// syncDue: closed today and not yet synced.
+func (c *Checker) syncDue(closed, synced time.Time) bool {
+	return !closed.IsZero() && closed.Equal(c.day()) && synced.IsZero()
+}
+
 // Objection assesses an objection.
 func (c *Checker) Objection(o Objection) (ObjectionFinding, error) {
 	f := ObjectionFinding{ID: o.ID, Open: o.Closed.IsZero(), Valid: o.Valid, Problems: o.Problems}
@@ -115,6 +122,7 @@ func (c *Checker) Objection(o Objection) (ObjectionFinding, error) {
 	f.Valid = f.Valid && !f.Open
 	f.SameDay = SameDay(o.Closed, o.Synced)
 	f.SyncLate = c.syncLate(o.Closed, o.Synced)
+	f.SyncDue = c.syncDue(o.Closed, o.Synced)
 	f.Warning = f.Open && n >= c.Opts.WarnAt
 	return f, nil
 }
@@ -140,6 +148,7 @@ func (c *Checker) Repair(r Repair) (RepairFinding, error) {
 	f.DueSoon = f.Open && !f.Overdue && n >= c.Opts.RepairLimit-1
 	f.SameDay = SameDay(r.Decided, r.Synced)
 	f.SyncLate = c.syncLate(r.Decided, r.Synced)
+	f.SyncDue = c.syncDue(r.Decided, r.Synced)
 	if f.Approved {
 		f.Compliant = true
 		if !r.PenaltyDate.IsZero() {
@@ -209,6 +218,7 @@ type Summary struct {
 		OpenByAge      map[string]int `json:"open_by_age_workdays"`
 		Warnings       int            `json:"early_warnings"`
 		SyncLate       int            `json:"sync_late"`
+		SyncDue        int            `json:"sync_pending"`
 	} `json:"objections"`
 	Repairs struct {
 		Total           int `json:"total"`
@@ -218,6 +228,7 @@ type Summary struct {
 		NonCompliant    int `json:"non_compliant"`
 		DueSoon         int `json:"due_soon"`
 		SyncLate        int `json:"sync_late"`
+		SyncDue         int `json:"sync_pending"`
 		Open            int `json:"open"`
 	} `json:"repairs"`
 	Problems int `json:"cases_with_unreadable_fields"`
@@ -261,6 +272,9 @@ func (c *Checker) Summarize(objs []Objection, reps []Repair) (Summary, []Objecti
 			if f.SyncLate {
 				so.SyncLate++
 			}
+			if f.SyncDue {
+				so.SyncDue++
+			}
 		}
 	}
 	if n := s.Objections.ClosedInPeriod; n > 0 {
@@ -302,6 +316,9 @@ func (c *Checker) Summarize(objs []Objection, reps []Repair) (Summary, []Objecti
 		}
 		if f.SyncLate {
 			sr.SyncLate++
+		}
+		if f.SyncDue {
+			sr.SyncDue++
 		}
 	}
 	return s, ofs, rfs, nil

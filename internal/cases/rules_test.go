@@ -229,8 +229,8 @@ func TestSameDaySync(t *testing.T) {
 	// A case closed today and not yet synced has until midnight: not a failure yet.
 	o := Objection{ID: "today", Received: day("2026-11-20"), Closed: day("2026-11-27")}
 	s, _, _, _ := checker().Summarize([]Objection{o}, nil)
-	if s.Objections.SyncLate != 0 {
-		t.Error("a case closed today counted as synced late")
+	if s.Objections.SyncLate != 0 || s.Objections.SyncDue != 1 {
+		t.Errorf("closed today, unsynced: late %d, pending %d; want 0 and 1", s.Objections.SyncLate, s.Objections.SyncDue)
 	}
 }
 

@@ -36,6 +36,7 @@ type Config struct {
 	Portal     Portal     `yaml:"portal"`
 	Platform   Platform   `yaml:"platform"`
 	Publicity  Publicity  `yaml:"publicity"`
+	Cases      Cases      `yaml:"cases"`
 	Calendar   Calendar   `yaml:"calendar"`
 	Storage    Storage    `yaml:"storage"`
 	Assessment Assessment `yaml:"assessment"`
@@ -49,6 +50,17 @@ type Platform struct {
 	Timeout      Duration `yaml:"timeout"`
 	PageSize     int      `yaml:"page_size"`
 	MaxBodyBytes int64    `yaml:"max_body_bytes"`
+	// Streams are the stream groups polled: publicity (licences and penalties) and cases
+	// (objections and repairs). Default both.
+	Streams []string `yaml:"streams"`
+}
+
+// Cases configures the objection and credit repair rules.
+type Cases struct {
+	// RepairRule selects the minimum publication period: "2019" (3 months, 6 for serious
+	// penalties) or "2023" (3 months, 1 year for SpecialDomains).
+	RepairRule     string   `yaml:"repair_rule"`
+	SpecialDomains []string `yaml:"special_domains"`
 }
 
 // Publicity configures the double-publicity audit.
@@ -289,6 +301,15 @@ func (c *Config) applyDefaults(now time.Time) {
 	}
 	if pl.MaxBodyBytes == 0 {
 		pl.MaxBodyBytes = 16 << 20
+	}
+	if pl.Streams == nil {
+		pl.Streams = []string{"publicity", "cases"}
+	}
+	if c.Cases.RepairRule == "" {
+		c.Cases.RepairRule = "2019"
+	}
+	if c.Cases.SpecialDomains == nil {
+		c.Cases.SpecialDomains = []string{"特种设备", "安全生产", "消防"}
 	}
 	if c.Publicity.DeadlineWorkdays == 0 {
 		c.Publicity.DeadlineWorkdays = 7

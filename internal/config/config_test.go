@@ -94,7 +94,7 @@ func TestBadConfigs(t *testing.T) {
 		"bad-platform-url.yml":    `line 2: platform.url: "platform.example/api" is not an http or https URL`,
 		"bad-page-size.yml":       "line 3: platform.page_size: must be between 1 and 5000, got 50000",
 		"bad-token-file.yml":      "line 3: platform.token_file: cannot be read: open /nonexistent/creditwatch.token: no such file or directory",
-		"bad-export-kind.yml":     `line 4: publicity.exports[0].kind: "fines" is not penalty or licence`,
+		"bad-export-kind.yml":     `line 4: publicity.exports[0].kind: "fines" is not penalty, licence, objection or repair`,
 	}
 	files, err := filepath.Glob("testdata/bad-*.yml")
 	if err != nil {

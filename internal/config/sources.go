@@ -6,6 +6,8 @@ import (
 	"time"
 )
 
+var exportKinds = map[string]bool{"penalty": true, "licence": true, "objection": true, "repair": true}
+
 func (c *Config) validateSources(p *problems) {
 	pl := c.Platform
 	at := func(key ...any) []any { return append([]any{"platform"}, key...) }
@@ -30,6 +32,14 @@ func (c *Config) validateSources(p *problems) {
 	if pl.PageSize < 1 || pl.PageSize > 5000 {
 		p.add(at("page_size"), "must be between 1 and 5000, got %d", pl.PageSize)
 	}
+	for i, s := range pl.Streams {
+		if s != "publicity" && s != "cases" {
+			p.add(at("streams", i), "%q is not publicity or cases", s)
+		}
+	}
+	if r := c.Cases.RepairRule; r != "2019" && r != "2023" {
+		p.add([]any{"cases", "repair_rule"}, "%q is not 2019 or 2023", r)
+	}
 	if pl.MaxBodyBytes < 1024 {
 		p.add(at("max_body_bytes"), "must be at least 1024, got %d", pl.MaxBodyBytes)
 	}
@@ -47,8 +57,8 @@ func (c *Config) validateSources(p *problems) {
 			p.add(at("name"), `"platform" is the name of the platform API source`)
 		}
 		seen[e.Name] = i
-		if e.Kind != "penalty" && e.Kind != "licence" {
-			p.add(at("kind"), "%q is not penalty or licence", e.Kind)
+		if !exportKinds[e.Kind] {
+			p.add(at("kind"), "%q is not penalty, licence, objection or repair", e.Kind)
 		}
 		if st, err := os.Stat(e.Dir); err != nil || !st.IsDir() {
 			p.add(at("dir"), "%q is not a readable directory", e.Dir)

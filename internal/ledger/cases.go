@@ -19,13 +19,15 @@ type CaseRecord struct {
 	Fields    map[string]string
 }
 
+const upsertCase = `INSERT INTO cases VALUES (?,?,?,?,?,?)
+	ON CONFLICT (kind, id) DO UPDATE SET source = excluded.source, updated_at = excluded.updated_at,
+	stored_at = excluded.stored_at, fields = excluded.fields WHERE excluded.updated_at >= cases.updated_at`
+
 // StoreCases upserts cases (an older version never overwrites a newer one) and moves the
 // stream's cursor, in one transaction.
 func (l *Ledger) StoreCases(ctx context.Context, cs []CaseRecord, next *Cursor) error {
 	return l.inTx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO cases VALUES (?,?,?,?,?,?)
-			ON CONFLICT (kind, id) DO UPDATE SET source = excluded.source, updated_at = excluded.updated_at,
-			stored_at = excluded.stored_at, fields = excluded.fields WHERE excluded.updated_at >= cases.updated_at`)
+		st, err := tx.PrepareContext(ctx, upsertCase)
 		if err != nil {
 			return err
 		}

@@ -209,21 +209,65 @@ func (l *Ledger) FileImported(ctx context.Context, source, sha string) (bool, er
 	return n > 0, err
 }
 
-// ImportFile stores every record that each yields, in one transaction, and notes the file
+// FileWriter stores the records of one imported file inside its transaction.
+type FileWriter struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	pub   *publicityWriter
+	cases *sql.Stmt
+	n     int
+}
+
+// PutPublicity stores a licence or penalty record.
+func (w *FileWriter) PutPublicity(r PublicityRecord) error {
+	if w.pub == nil {
+		var err error
+		if w.pub, err = newPublicityWriter(w.ctx, w.tx); err != nil {
+			return err
+		}
+	}
+	w.n++
+	return w.pub.put(w.ctx, r)
+}
+
+// PutCase stores an objection or repair case.
+func (w *FileWriter) PutCase(c CaseRecord) error {
+	if w.cases == nil {
+		var err error
+		if w.cases, err = w.tx.PrepareContext(w.ctx, upsertCase); err != nil {
+			return err
+		}
+	}
+	fields, err := json.Marshal(c.Fields)
+	if err != nil {
+		return err
+	}
+	w.n++
+	_, err = w.cases.ExecContext(w.ctx, c.Kind, c.ID, c.Source, ms(c.UpdatedAt), ms(time.Now()), string(fields))
+	return err
+}
+
+func (w *FileWriter) close() {
+	if w.pub != nil {
+		w.pub.close()
+	}
+	if w.cases != nil {
+		w.cases.Close()
+	}
+}
+
+// ImportFile stores every record that each writes, in one transaction, and notes the file
 // as imported; if each fails nothing of the file is kept and the failure is noted instead.
-func (l *Ledger) ImportFile(ctx context.Context, source, name, sha string, size int64,
-	each func(put func(PublicityRecord) error) error) (int, error) {
+func (l *Ledger) ImportFile(ctx context.Context, source, name, sha string, size int64, each func(*FileWriter) error) (int, error) {
 	n := 0
 	err := l.inTx(ctx, func(tx *sql.Tx) error {
-		w, err := newPublicityWriter(ctx, tx)
-		if err != nil {
-			return err
-		}
+		w := &FileWriter{ctx: ctx, tx: tx}
 		defer w.close()
-		if err := each(func(r PublicityRecord) error { n++; return w.put(ctx, r) }); err != nil {
+		if err := each(w); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO source_files VALUES (?,?,?,?,?,?,'')
+		n = w.n
+		_, err := tx.ExecContext(ctx, `INSERT INTO source_files VALUES (?,?,?,?,?,?,'')
 			ON CONFLICT (source, sha256) DO UPDATE SET name = excluded.name, records = excluded.records,
 			imported_at = excluded.imported_at, error = ''`, source, sha, name, size, n, ms(time.Now()))
 		return err

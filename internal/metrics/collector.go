@@ -64,7 +64,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		collectorLastSuccess, indicatorPoints, indicatorMax, gatePass, reloadOK, reloadTime} {
 		ch <- d
 	}
-	for _, d := range publicityDescs {
+	for _, d := range append(publicityDescs, caseDescs...) {
 		ch <- d
 	}
 }
@@ -129,6 +129,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	collectPublicity(ch, st)
+	collectCases(ch, st)
 	gauge(ch, reloadOK, b2f(st.reloadOK))
 	if !st.reloadAt.IsZero() {
 		gauge(ch, reloadTime, float64(st.reloadAt.Unix()))

@@ -54,6 +54,7 @@ type state struct {
 	reloadAt time.Time
 
 	publicity     *Publicity
+	cases         *Cases
 	sourceErrors  map[sourceKey]float64
 	sourceRecords map[sourceKey]float64
 	sourceOK      map[string]time.Time

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/creditwatch/creditwatch/collectors"
+	"github.com/creditwatch/creditwatch/internal/cases"
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/metrics"
@@ -212,12 +214,68 @@ func (s *Service) Rescore(ctx context.Context) error {
 		s.store.SetPublicity(pub)
 		s.pubKey = key
 	}
-	card, err := score(ctx, s.ledger, s.cat, cfg, now, pub)
+	cs, err := CasesNow(ctx, s.ledger, s.cal.Load(), cfg, now)
+	if err != nil {
+		return err
+	}
+	s.store.SetCases(cs)
+	card, err := score(ctx, s.ledger, s.cat, cfg, now, pub, cs)
 	if err != nil {
 		return err
 	}
 	s.store.SetCard(card)
 	return nil
+}
+
+// CasesNow summarises the objection and repair cases of the assessment period to date.
+func CasesNow(ctx context.Context, l *ledger.Ledger, cal *workday.Calendar, cfg *config.Config, now time.Time) (*metrics.Cases, error) {
+	objs, err := l.Cases(ctx, cases.KindObjection)
+	if err != nil {
+		return nil, err
+	}
+	reps, err := l.Cases(ctx, cases.KindRepair)
+	if err != nil {
+		return nil, err
+	}
+	c := CaseChecker(cfg, cal, now)
+	sum, _, _, err := c.Summarize(ParseObjections(objs), ParseRepairs(reps))
+	if err != nil {
+		return nil, err
+	}
+	return &metrics.Cases{Summary: sum, HaveObjections: len(objs) > 0, HaveRepairs: len(reps) > 0}, nil
+}
+
+// CaseChecker applies the configured case rules over the assessment period up to today.
+func CaseChecker(cfg *config.Config, cal *workday.Calendar, now time.Time) *cases.Checker {
+	opts := cases.DefaultOptions()
+	opts.Calendar, opts.RepairRule, opts.SpecialDomains = cal, cfg.Cases.RepairRule, cfg.Cases.SpecialDomains
+	y, m, d := now.In(config.Shanghai).Date()
+	tomorrow := time.Date(y, m, d+1, 0, 0, 0, 0, config.Shanghai)
+	return &cases.Checker{Opts: opts, Now: now, Period: cases.Period{From: cfg.Assessment.PeriodFrom(now), To: tomorrow}}
+}
+
+// ParseObjections reads stored objection cases.
+func ParseObjections(recs []ledger.CaseRecord) []cases.Objection {
+	out := make([]cases.Objection, len(recs))
+	for i, r := range recs {
+		out[i] = cases.ParseObjection(fieldsOf(r))
+		out[i].ID = r.ID
+	}
+	return out
+}
+
+// ParseRepairs reads stored repair cases.
+func ParseRepairs(recs []ledger.CaseRecord) []cases.Repair {
+	out := make([]cases.Repair, len(recs))
+	for i, r := range recs {
+		out[i] = cases.ParseRepair(fieldsOf(r))
+		out[i].ID = r.ID
+	}
+	return out
+}
+
+func fieldsOf(r ledger.CaseRecord) cases.Fields {
+	return func(k string) string { return strings.TrimSpace(r.Fields[k]) }
 }
 
 type pubKey struct {
@@ -263,15 +321,30 @@ func Score(ctx context.Context, l *ledger.Ledger, cat *scoring.Catalogue, cfg *c
 	if err != nil {
 		return nil, err
 	}
-	return score(ctx, l, cat, cfg, now, pub)
+	cs, err := CasesNow(ctx, l, cal, cfg, now)
+	if err != nil {
+		return nil, err
+	}
+	return score(ctx, l, cat, cfg, now, pub, cs)
 }
 
-func score(ctx context.Context, l *ledger.Ledger, cat *scoring.Catalogue, cfg *config.Config, now time.Time, pub *metrics.Publicity) ([]scoring.Result, error) {
-	obs, err := Observe(ctx, l, cfg.Assessment.PeriodFrom(now), now)
+func score(ctx context.Context, l *ledger.Ledger, cat *scoring.Catalogue, cfg *config.Config, now time.Time,
+	pub *metrics.Publicity, cs *metrics.Cases) ([]scoring.Result, error) {
+	from := cfg.Assessment.PeriodFrom(now)
+	obs, err := Observe(ctx, l, from, now)
 	if err != nil {
 		return nil, err
 	}
 	for k, v := range ObservePublicity(pub) {
+		obs[k] = v
+	}
+	published := -1
+	if pub != nil && len(pub.Departments) > 0 {
+		if published, err = l.CountPublicityReported(ctx, from, now.AddDate(0, 0, 1)); err != nil {
+			return nil, err
+		}
+	}
+	for k, v := range cs.Summary.Observations(published, cs.HaveObjections, cs.HaveRepairs) {
 		obs[k] = v
 	}
 	return scoring.Card(cat, obs, scoring.Options{Rounding: cfg.Assessment.Rounding}), nil

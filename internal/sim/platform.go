@@ -20,19 +20,20 @@ import (
 
 // PlatformScenario configures the simulated platform's data API.
 type PlatformScenario struct {
-	Token           string   `yaml:"token"`
-	Penalties       int      `yaml:"penalties"`
-	Licences        int      `yaml:"licences"`
-	FaultyRatio     float64  `yaml:"faulty_ratio"`
-	LateRatio       float64  `yaml:"late_ratio"`
-	UnreportedRatio float64  `yaml:"unreported_ratio"`
-	DuplicateEvery  int      `yaml:"duplicate_every"`
-	PublishEvery    Duration `yaml:"publish_every"` // 0: everything is visible at start
-	PublishCount    int      `yaml:"publish_count"`
-	CorrectEvery    int      `yaml:"correct_every"` // every n-th faulty record is corrected...
-	CorrectAt       Duration `yaml:"correct_at"`    // ...this long after start
-	BrokenPages     []int    `yaml:"broken_pages"`  // these API requests (1-based) answer broken JSON
-	AsOf            string   `yaml:"as_of"`         // data is generated around this date; default today
+	Token           string       `yaml:"token"`
+	Penalties       int          `yaml:"penalties"`
+	Licences        int          `yaml:"licences"`
+	FaultyRatio     float64      `yaml:"faulty_ratio"`
+	LateRatio       float64      `yaml:"late_ratio"`
+	UnreportedRatio float64      `yaml:"unreported_ratio"`
+	DuplicateEvery  int          `yaml:"duplicate_every"`
+	PublishEvery    Duration     `yaml:"publish_every"` // 0: everything is visible at start
+	PublishCount    int          `yaml:"publish_count"`
+	CorrectEvery    int          `yaml:"correct_every"` // every n-th faulty record is corrected...
+	CorrectAt       Duration     `yaml:"correct_at"`    // ...this long after start
+	BrokenPages     []int        `yaml:"broken_pages"`  // these API requests (1-based) answer broken JSON
+	AsOf            string       `yaml:"as_of"`         // data is generated around this date; default today
+	Cases           CaseScenario `yaml:"cases"`
 }
 
 // Departments are the departments of the source ledger's last table.
@@ -68,6 +69,7 @@ type platform struct {
 	start   time.Time
 	asOf    time.Time
 	records map[publicity.Kind][]*genRecord
+	cases   map[string][]*genCase
 	mu      sync.Mutex
 	pages   int
 }
@@ -82,7 +84,11 @@ func newPlatform(sc PlatformScenario, start time.Time) (*platform, error) {
 		asOf = t
 	}
 	y, m, d := asOf.In(config.Shanghai).Date()
-	p := &platform{sc: sc, start: start, asOf: time.Date(y, m, d, 0, 0, 0, 0, config.Shanghai), records: map[publicity.Kind][]*genRecord{}}
+	p := &platform{sc: sc, start: start, asOf: time.Date(y, m, d, 0, 0, 0, 0, config.Shanghai),
+		records: map[publicity.Kind][]*genRecord{}, cases: map[string][]*genCase{}}
+	if err := p.generateCases(); err != nil {
+		return nil, err
+	}
 	for _, k := range []struct {
 		kind publicity.Kind
 		n    int

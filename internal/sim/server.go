@@ -71,6 +71,8 @@ func Start(addr string, sc *Scenario, log *zap.Logger) (*Sim, error) {
 	mux.HandleFunc("GET /-/sim/stats", s.stats)
 	mux.HandleFunc("GET /api/v1/publicity/{kind}/changes", pl.changes)
 	mux.HandleFunc("GET /-/sim/platform/truth", pl.truth)
+	mux.HandleFunc("GET /api/v1/objections/changes", pl.caseChanges("objection"))
+	mux.HandleFunc("GET /api/v1/repairs/changes", pl.caseChanges("repair"))
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	s.serve(l)
 	if len(sc.Faults) > 0 {
