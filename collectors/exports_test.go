@@ -67,3 +67,26 @@ func TestExportsImportEachFileOnceAndAllOrNothing(t *testing.T) {
 		t.Errorf("after the settled half file: %d records, %v errors", count(), sourceErrors(d.Store, "unreadable_file"))
 	}
 }
+
+func TestExportsImportCaseLedgers(t *testing.T) {
+	dir := t.TempDir()
+	d := testDeps(t)
+	cfg, err := config.Parse([]byte("publicity:\n  exports:\n    - {name: office-objections, kind: objection, dir: '"+dir+"'}\n"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := exportCollectors(cfg, d)
+	data, _ := os.ReadFile("../internal/cases/testdata/objections.csv")
+	dropFile(t, dir, "objections.csv", data, time.Minute)
+	dropFile(t, dir, "penalties.csv", []byte("行政处罚决定书文号,处罚决定日期\n濮罚1,2026-01-01\n"), time.Minute)
+	if err := cs[0].Collect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.Ledger.Cases(context.Background(), "objection")
+	if err != nil || len(got) != 6 || got[1].ID != "YY002" || got[1].Fields["是否有效"] != "是" {
+		t.Fatalf("cases = %+v, %v", got, err)
+	}
+	if sourceErrors(d.Store, "unreadable_file") != 1 {
+		t.Error("a penalty file in an objection directory was not reported")
+	}
+}

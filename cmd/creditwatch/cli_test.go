@@ -84,7 +84,7 @@ func TestAuditCommandExitCodes(t *testing.T) {
 		"unreadable":                 {[]string{"--kind", "penalty", "testdata/nope.csv"}, 2, "cannot read the file"},
 		"wrong kind":                 {[]string{"--kind", "penalty", "../../internal/auditfile/testdata/licence.csv"}, 2, "wrong --kind?"},
 		"bad as-of":                  {[]string{"--kind", "penalty", "--as-of", "2026-02-30", "x.csv"}, 2, `--as-of: "2026-02-30" is not a calendar date`},
-		"bad kind":                   {[]string{"--kind", "fine", "x.csv"}, 2, "--kind"},
+		"bad kind":                   {[]string{"--kind", "fine", "x.csv"}, 2, `--kind: "fine" is not penalty, licence, objection or repair`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -50,12 +50,15 @@ func run(args []string) int {
 	scoreFormat := score.Flag("format", "Output format: text or json.").Default("text").Enum("text", "json")
 
 	audit := a.Command("audit", "Audit a licence or penalty export (CSV or XLSX) before it is submitted.")
-	auditKind := audit.Flag("kind", "Record kind: penalty or licence.").Required().String()
+	auditKind := audit.Flag("kind", "Record kind: penalty, licence, objection or repair.").Required().String()
 	auditAsOf := audit.Flag("as-of", "Audit date, YYYY-MM-DD; default today in Asia/Shanghai.").String()
 	auditFormat := audit.Flag("format", "Output format: text or json.").Default("text").Enum("text", "json")
 	auditAllow := audit.Flag("allow-codes", "File of known codes that fail the checksum but are accepted, one per line.").String()
 	auditHolidays := audit.Flag("holidays", "Holiday override file for years the built-in calendar lacks.").String()
 	auditFile := audit.Arg("file", "CSV or XLSX file.").Required().String()
+	auditFrom := audit.Flag("from", "Objections and repairs: period start, YYYY-MM-DD; default 1 January of the audit year.").String()
+	auditPublished := audit.Flag("publicity-records", "Objections: publicity records published in the period, for the objection share.").Default("-1").Int()
+	auditRepairRule := audit.Flag("repair-rule", "Repairs: minimum publication period rule, 2019 or 2023.").Default("2019").String()
 
 	check := a.Command("check", "Check codes and working days.")
 	checkUSCC := check.Command("uscc", "Check unified social credit codes (GB 32100).")
@@ -93,7 +96,8 @@ func run(args []string) int {
 		err = app.CheckConfig(*checkCfg, os.Stdout)
 	case audit.FullCommand():
 		err = app.Audit(ctx, app.AuditOptions{Kind: *auditKind, AsOf: *auditAsOf, Format: *auditFormat,
-			AllowCodes: *auditAllow, Holidays: *auditHolidays, File: *auditFile, Out: os.Stdout, Err: os.Stderr})
+			AllowCodes: *auditAllow, Holidays: *auditHolidays, File: *auditFile, Out: os.Stdout, Err: os.Stderr,
+			From: *auditFrom, PublicityRecords: *auditPublished, RepairRule: *auditRepairRule})
 	case checkUSCC.FullCommand():
 		err = app.CheckUSCC(os.Stdout, *checkUSCCCodes)
 	case checkWD.FullCommand():

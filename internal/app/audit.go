@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/creditwatch/creditwatch/internal/auditfile"
+	"github.com/creditwatch/creditwatch/internal/cases"
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 	"github.com/creditwatch/creditwatch/internal/scoring"
@@ -31,20 +32,27 @@ type AuditOptions struct {
 	AllowCodes string // file of whitelisted codes, one per line
 	Holidays   string // holiday override file
 	File       string
-	Out        io.Writer
-	Err        *os.File // progress goes here when it is a terminal
+	// Case audits (objection, repair).
+	From             string // period start; 1 January of the as-of year when empty
+	PublicityRecords int    // records published in the period, for the objection share; -1 unknown
+	RepairRule       string
+	Out              io.Writer
+	Err              *os.File // progress goes here when it is a terminal
 }
 
 // Audit audits an export file. It fails with exit code 2 when the file cannot be read, and
 // succeeds whatever the file holds.
 func Audit(ctx context.Context, o AuditOptions) error {
-	kind, err := publicity.ParseKind(o.Kind)
-	if err != nil {
-		return exitErr(2, "--kind: %w", err)
-	}
 	asOf, err := auditDate(o.AsOf)
 	if err != nil {
 		return err
+	}
+	if o.Kind == cases.KindObjection || o.Kind == cases.KindRepair {
+		return auditCases(ctx, o, asOf)
+	}
+	kind, err := publicity.ParseKind(o.Kind)
+	if err != nil {
+		return exitErr(2, "--kind: %q is not penalty, licence, objection or repair", o.Kind)
 	}
 	cal, err := calendar(o.Holidays)
 	if err != nil {

@@ -16,7 +16,7 @@ func ExplainZH(r scoring.Result) string {
 	if !r.Known {
 		return "尚无观测数据"
 	}
-	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	g := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	rule, in := r.Rule, r.Input
 	switch rule.Kind {
 	case scoring.KindPerEvent:
