@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -160,15 +161,21 @@ func TestSIGKILLDuringIncident(t *testing.T) {
 	}
 }
 
+// TestPromtoolCheckMetrics lints /metrics of a creditwatch watching every kind of source.
 func TestPromtoolCheckMetrics(t *testing.T) {
 	promtool := testutil.RequireTool(t, "promtool")
 	dir := t.TempDir()
 	simAddr, webAddr := freeAddr(t), freeAddr(t)
-	start(t, "sim", "--listen", simAddr)
-	cfg := writeConfig(t, dir, simAddr, "")
+	start(t, "sim", "--listen", simAddr, "--scenario", writeFile(t, filepath.Join(dir, "sc.yml"), casesScenario))
+	eventually(t, 10*time.Second, "the simulator", func() bool { _, _, err := httpGet("http://" + simAddr + "/-/sim/stats"); return err == nil })
+	writeFile(t, filepath.Join(dir, "token"), "t0k")
+	cfg := writeConfig(t, dir, simAddr, fmt.Sprintf("platform: {url: 'http://%s', token_file: '%s', interval: 1s, timeout: 1s}\n",
+		simAddr, filepath.Join(dir, "token")))
 	start(t, "serve", "--config.file", cfg, "--web.listen-address", webAddr)
-	eventually(t, 20*time.Second, "a probe", func() bool {
-		return value(scrape(webAddr), "creditwatch_probe_success", "target", "credit-portal") == 1
+	eventually(t, 20*time.Second, "a probe and a platform poll", func() bool {
+		fams := scrape(webAddr)
+		return value(fams, "creditwatch_probe_success", "target", "credit-portal") == 1 &&
+			fams["creditwatch_objection_handling_workdays"] != nil && fams["creditwatch_publicity_records"] != nil
 	})
 	_, body, err := httpGet("http://" + webAddr + "/metrics")
 	if err != nil {

@@ -99,6 +99,7 @@ type statusData struct {
 	Risks        int
 	Card         []scoring.Result
 	Publicity    *metrics.Publicity
+	Cases        *metrics.Cases
 	EvidenceRows int
 	Observable   float64
 	Lost         float64
@@ -110,6 +111,9 @@ func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d := statusData{Now: now, PeriodStart: cfg.Assessment.PeriodFrom(now), Card: p.svc.Store().Card()}
 	if pub := p.svc.Store().PublicityNow(); pub != nil && len(pub.Departments) > 0 {
 		d.Publicity = pub
+	}
+	if cs := p.svc.Store().CasesNow(); cs != nil && (cs.HaveObjections || cs.HaveRepairs) {
+		d.Cases = cs
 	}
 	for _, t := range cfg.Portal.Targets {
 		row := targetRow{Name: t.Name, URL: t.URL, State: "尚未探测", StateClass: "unknown"}
