@@ -41,6 +41,8 @@ var (
 		"Time the collector last completed a run.", "collector", "target")
 	indicatorPoints = desc("indicator_points",
 		"Points of an observable indicator for the assessment period to date, recomputed after every change in the ledger.", "indicator")
+	indicatorMonth = desc("indicator_month_points",
+		"Points of an observable indicator counting only the current month's deductions (Asia/Shanghai).", "indicator")
 	indicatorMax = desc("indicator_max_points",
 		"Maximum points of an observable indicator under the ledger's rules.", "indicator")
 	gatePass = desc("indicator_gate_pass",
@@ -61,7 +63,7 @@ func NewCollector(s *Store) *Collector { return &Collector{s: s} }
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{probeSuccess, probeDuration, probeStatus, probeOutcome, probeLast,
 		certExpiry, incidents, incidentOpen, incidentSince, risks, collectorSuccess, collectorDuration,
-		collectorLastSuccess, indicatorPoints, indicatorMax, gatePass, reloadOK, reloadTime} {
+		collectorLastSuccess, indicatorPoints, indicatorMonth, indicatorMax, gatePass, reloadOK, reloadTime} {
 		ch <- d
 	}
 	for _, d := range append(publicityDescs, caseDescs...) {
@@ -126,6 +128,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if r.Gate && r.Known {
 			gauge(ch, gatePass, b2f(r.GatePass), r.ID)
+		}
+	}
+	for _, r := range st.monthCard {
+		if r.Observable && r.Known && r.MaxPoints > 0 {
+			gauge(ch, indicatorMonth, r.Points, r.ID)
 		}
 	}
 	collectPublicity(ch, st)

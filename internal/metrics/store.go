@@ -47,11 +47,12 @@ type Run struct {
 type runKey struct{ collector, target string }
 
 type state struct {
-	portals  map[string]*Portal
-	runs     map[runKey]Run
-	card     []scoring.Result
-	reloadOK bool
-	reloadAt time.Time
+	portals   map[string]*Portal
+	runs      map[runKey]Run
+	card      []scoring.Result
+	monthCard []scoring.Result
+	reloadOK  bool
+	reloadAt  time.Time
 
 	publicity     *Publicity
 	cases         *Cases
@@ -143,6 +144,11 @@ func (s *Store) RecordRun(collector, target string, ok bool, d time.Duration, en
 // SetCard publishes the latest score card.
 func (s *Store) SetCard(card []scoring.Result) {
 	s.update(func(st *state) { st.card = card })
+}
+
+// SetMonthCard publishes the score card of the current month alone.
+func (s *Store) SetMonthCard(card []scoring.Result) {
+	s.update(func(st *state) { st.monthCard = card })
 }
 
 // Card returns the latest score card.

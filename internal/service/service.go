@@ -223,7 +223,20 @@ func (s *Service) Rescore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The month's own deductions, beside the period to date.
+	monthCfg := *cfg
+	y, m, _ := now.In(config.Shanghai).Date()
+	monthCfg.Assessment.PeriodStart.Time = time.Date(y, m, 1, 0, 0, 0, 0, config.Shanghai)
+	monthCases, err := CasesNow(ctx, s.ledger, s.cal.Load(), &monthCfg, now)
+	if err != nil {
+		return err
+	}
+	month, err := score(ctx, s.ledger, s.cat, &monthCfg, now, pub, monthCases)
+	if err != nil {
+		return err
+	}
 	s.store.SetCard(card)
+	s.store.SetMonthCard(month)
 	return nil
 }
 
@@ -393,6 +406,9 @@ func ObservePublicity(p *metrics.Publicity) map[string]scoring.Observation {
 		"uscc_error_rate":                        {Known: true, Value: p.Codes.ErrorRate()},
 	}
 }
+
+// Vantage is the name of this vantage point.
+func (s *Service) Vantage() string { return s.opts.Vantage }
 
 // Ledger is the service's ledger, for the web pages.
 func (s *Service) Ledger() *ledger.Ledger { return s.ledger }

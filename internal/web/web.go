@@ -17,12 +17,15 @@ import (
 	"github.com/creditwatch/creditwatch/internal/service"
 )
 
-// NewRegistry returns the registry behind /metrics.
-func NewRegistry(store *metrics.Store) *prometheus.Registry {
+// NewRegistry returns the registry behind /metrics. creditwatch's own series carry the
+// vantage label, so that several instances watching one portal can be told apart.
+func NewRegistry(store *metrics.Store, vantage string) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(
+	prometheus.WrapRegistererWith(prometheus.Labels{"vantage": vantage}, reg).MustRegister(
 		metrics.NewCollector(store),
 		versioncollector.NewCollector("creditwatch"),
+	)
+	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -32,7 +35,7 @@ func NewRegistry(store *metrics.Store) *prometheus.Registry {
 // Handler returns the mux of every endpoint.
 func Handler(svc *service.Service, log *zap.Logger) http.Handler {
 	mux := http.NewServeMux()
-	reg := NewRegistry(svc.Store())
+	reg := NewRegistry(svc.Store(), svc.Vantage())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: zap.NewStdLog(log)}))
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("Healthy\n"))
