@@ -9,12 +9,13 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]} from Debian's packages"
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-for tool in promtool; do
+for tool in promtool prometheus amtool prometheus-alertmanager; do
   command -v "$tool" >/dev/null 2>&1 || { echo "test.sh: $tool is still missing after install" >&2; exit 1; }
 done
 

@@ -68,6 +68,11 @@ func run(args []string) int {
 	checkWDTo := checkWD.Arg("to", "YYYY-MM-DD").Required().String()
 	checkWDHolidays := checkWD.Flag("holidays", "Holiday override file.").String()
 
+	calCmd := a.Command("calendar", "Export the official working calendar.")
+	calAM := calCmd.Command("alertmanager", "Print Alertmanager time intervals of working days and holidays.")
+	calYears := calAM.Flag("year", "Year to include (repeatable).").Required().Ints()
+	calHolidays := calAM.Flag("holidays", "Holiday override file.").String()
+
 	cmd, err := a.Parse(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "creditwatch: %v (try --help)\n", err)
@@ -100,6 +105,8 @@ func run(args []string) int {
 			From: *auditFrom, PublicityRecords: *auditPublished, RepairRule: *auditRepairRule})
 	case checkUSCC.FullCommand():
 		err = app.CheckUSCC(os.Stdout, *checkUSCCCodes)
+	case calAM.FullCommand():
+		err = app.CalendarAlertmanager(os.Stdout, *calYears, *calHolidays)
 	case checkWD.FullCommand():
 		err = app.CheckWorkdays(os.Stdout, *checkWDFrom, *checkWDTo, *checkWDHolidays)
 	case score.FullCommand():

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/creditwatch/creditwatch/internal/amcal"
 	"github.com/creditwatch/creditwatch/internal/codes"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 )
@@ -45,4 +46,13 @@ func CheckWorkdays(out io.Writer, from, to, holidays string) error {
 	}
 	fmt.Fprintln(out, n)
 	return nil
+}
+
+// CalendarAlertmanager prints Alertmanager time intervals for the years.
+func CalendarAlertmanager(out io.Writer, years []int, holidays string) error {
+	cal, err := calendar(holidays)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	return amcal.Write(out, cal, years)
 }

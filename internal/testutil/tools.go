@@ -25,13 +25,14 @@ func RequireTool(t testing.TB, name string) string {
 	return ""
 }
 
-// BuildBinary builds cmd/creditwatch into dir and returns its path.
+// BuildBinary builds cmd/creditwatch into dir with scripts/build.sh and returns its path.
 func BuildBinary(t testing.TB, dir string) string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
 	bin := filepath.Join(dir, "creditwatch")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/creditwatch")
+	// The same build as the Dockerfile's: scripts/build.sh.
+	cmd := exec.Command("bash", "scripts/build.sh", bin)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building creditwatch: %v\n%s", err, out)

@@ -208,3 +208,21 @@ func (c *Calendar) AddWorkdays(t time.Time, n int) (time.Time, error) {
 	}
 	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, config.Shanghai), nil
 }
+
+// Exceptions lists a year's weekdays off (holidays) and weekend days worked (调休).
+func (c *Calendar) Exceptions(year int) (offWeekdays, workedWeekends []time.Time, err error) {
+	days, err := c.year(year)
+	if err != nil {
+		return nil, nil, err
+	}
+	for d := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() == year; d = d.AddDate(0, 0, 1) {
+		weekend := d.Weekday() == time.Saturday || d.Weekday() == time.Sunday
+		switch work := days[d.YearDay()]; {
+		case weekend && work:
+			workedWeekends = append(workedWeekends, d)
+		case !weekend && !work:
+			offWeekdays = append(offWeekdays, d)
+		}
+	}
+	return offWeekdays, workedWeekends, nil
+}
