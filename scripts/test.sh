@@ -29,4 +29,8 @@ promtool check rules alerts/*.rules.yml
 promtool test rules alerts/tests/*.yml
 
 echo "== go test"
-go test -race -count=1 ./...
+report=$(mktemp)
+trap 'rm -f "$report"' EXIT
+CREDITWATCH_TEST_REPORT=$report go test -race -count=1 ./...
+echo "== measurements"
+cat "$report"

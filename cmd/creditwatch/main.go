@@ -40,6 +40,7 @@ func run(args []string) int {
 	simCmd := a.Command("sim", "Run the simulated platform alone.")
 	simListen := simCmd.Flag("listen", "Address to listen on.").Default("127.0.0.1:18080").String()
 	simScenario := simCmd.Flag("scenario", "Scenario file of timed or per-request faults.").String()
+	simTLS := simCmd.Flag("tls", "Serve HTTPS with a fresh self-signed certificate.").Bool()
 
 	checkConfig := a.Command("check-config", "Validate a configuration file, listing every problem.")
 	checkCfg := checkConfig.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
@@ -96,7 +97,7 @@ func run(args []string) int {
 		err = app.Demo(ctx, app.DemoOptions{Serve: app.ServeOptions{Service: svcOpts, Web: demoWeb},
 			SimListen: *demoSim, Out: os.Stdout, StoragePath: *demoStore})
 	case simCmd.FullCommand():
-		err = app.RunSim(ctx, *simListen, *simScenario, log)
+		err = app.RunSim(ctx, *simListen, *simScenario, *simTLS, log)
 	case checkConfig.FullCommand():
 		err = app.CheckConfig(*checkCfg, os.Stdout)
 	case audit.FullCommand():

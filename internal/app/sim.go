@@ -13,7 +13,7 @@ import (
 )
 
 // RunSim serves the simulated platform until SIGINT or SIGTERM.
-func RunSim(ctx context.Context, listen, scenario string, log *zap.Logger) error {
+func RunSim(ctx context.Context, listen, scenario string, withTLS bool, log *zap.Logger) error {
 	sc := &sim.Scenario{}
 	if scenario != "" {
 		var err error
@@ -21,7 +21,11 @@ func RunSim(ctx context.Context, listen, scenario string, log *zap.Logger) error
 			return err
 		}
 	}
-	s, err := sim.Start(listen, sc, log)
+	startSim := sim.Start
+	if withTLS {
+		startSim = sim.StartTLS
+	}
+	s, err := startSim(listen, sc, log)
 	if err != nil {
 		return fmt.Errorf("starting the simulator on %s: %w", listen, err)
 	}

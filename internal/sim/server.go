@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -48,18 +49,44 @@ type Sim struct {
 	served   map[string]int
 	closed   bool
 	done     chan struct{}
+	tls      *tls.Config // nil: plain HTTP
+}
+
+func (s *Sim) listen(addr string) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil || s.tls == nil {
+		return l, err
+	}
+	return tls.NewListener(l, s.tls), nil
 }
 
 // Start listens on addr (":0" picks a port) and serves until Close.
 func Start(addr string, sc *Scenario, log *zap.Logger) (*Sim, error) {
+	return start(addr, sc, log, false)
+}
+
+// StartTLS is Start over HTTPS with a fresh self-signed certificate.
+func StartTLS(addr string, sc *Scenario, log *zap.Logger) (*Sim, error) {
+	return start(addr, sc, log, true)
+}
+
+func start(addr string, sc *Scenario, log *zap.Logger, withTLS bool) (*Sim, error) {
 	if sc == nil {
 		sc = &Scenario{}
 	}
-	l, err := net.Listen("tcp", addr)
+	s := &Sim{scenario: sc, log: log, start: time.Now(), served: map[string]int{}, done: make(chan struct{})}
+	if withTLS {
+		cfg, err := selfSigned()
+		if err != nil {
+			return nil, err
+		}
+		s.tls = cfg
+	}
+	l, err := s.listen(addr)
 	if err != nil {
 		return nil, err
 	}
-	s := &Sim{addr: l.Addr().String(), scenario: sc, log: log, start: time.Now(), served: map[string]int{}, done: make(chan struct{})}
+	s.addr = l.Addr().String()
 	pl, err := newPlatform(sc.Platform, s.start)
 	if err != nil {
 		l.Close()
@@ -85,7 +112,12 @@ func Start(addr string, sc *Scenario, log *zap.Logger) (*Sim, error) {
 func (s *Sim) Addr() string { return s.addr }
 
 // URL is the portal's home page.
-func (s *Sim) URL() string { return "http://" + s.addr + "/" }
+func (s *Sim) URL() string {
+	if s.tls != nil {
+		return "https://" + s.addr + "/"
+	}
+	return "http://" + s.addr + "/"
+}
 
 func (s *Sim) serve(l net.Listener) {
 	s.mu.Lock()
@@ -121,7 +153,7 @@ func (s *Sim) watchDown() {
 			l.Close()
 			s.log.Info("simulated portal down")
 		case !down && l == nil:
-			nl, err := net.Listen("tcp", s.addr)
+			nl, err := s.listen(s.addr)
 			if err != nil {
 				s.log.Warn("simulator could not listen again", zap.String("addr", s.addr), zap.Error(err))
 				continue

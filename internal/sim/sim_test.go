@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"net/http"
 	"strings"
@@ -111,5 +112,26 @@ func TestTimedDownRefusesConnections(t *testing.T) {
 	time.Sleep(600 * time.Millisecond)
 	if st, _, err := get(t, s.URL()); err != nil || st != 200 {
 		t.Errorf("after the outage: %d %v", st, err)
+	}
+}
+
+func TestTLSWithExpiry(t *testing.T) {
+	s, err := StartTLS("127.0.0.1:0", nil, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	if !strings.HasPrefix(s.URL(), "https://") {
+		t.Fatalf("URL = %s", s.URL())
+	}
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := c.Get(s.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	left := time.Until(resp.TLS.PeerCertificates[0].NotAfter)
+	if resp.StatusCode != 200 || left < 89*24*time.Hour || left > 90*24*time.Hour {
+		t.Errorf("status %d, certificate expires in %v", resp.StatusCode, left)
 	}
 }
