@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/zh"
+
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
@@ -20,7 +22,6 @@ import (
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 	"github.com/creditwatch/creditwatch/internal/scoring"
-	"github.com/creditwatch/creditwatch/internal/web"
 	"github.com/creditwatch/creditwatch/internal/workday"
 )
 
@@ -220,7 +221,7 @@ func writeAuditText(out io.Writer, file string, res *publicity.Result, card []sc
 	fmt.Fprintf(out, "统一社会信用代码 %d 个：无效 %d，重码 %d，重错率 %.4f%%\n\n", res.USCC.Distinct, res.USCC.Invalid, res.USCC.Duplicated, res.USCCErrorRate*100)
 	fmt.Fprintln(out, "评分：")
 	for _, r := range card {
-		verdict := web.FormatPoints(r.Points) + " / " + web.FormatPoints(r.MaxPoints) + " 分"
+		verdict := zh.FormatPoints(r.Points) + " / " + zh.FormatPoints(r.MaxPoints) + " 分"
 		if r.MaxPoints == 0 {
 			verdict = map[bool]string{true: "达标", false: "未达标"}[r.GatePass]
 		}

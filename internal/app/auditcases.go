@@ -9,12 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/zh"
+
 	"github.com/creditwatch/creditwatch/internal/cases"
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 	"github.com/creditwatch/creditwatch/internal/recfile"
 	"github.com/creditwatch/creditwatch/internal/scoring"
-	"github.com/creditwatch/creditwatch/internal/web"
 )
 
 var caseDateColumns = map[string]bool{cases.FieldReceived: true, cases.FieldClosed: true, cases.FieldPenaltyDate: true, cases.FieldApplied: true}
@@ -124,7 +125,7 @@ func writeCasesText(out io.Writer, o AuditOptions, asOf, from time.Time, s cases
 	}
 	fmt.Fprintln(out, "\n评分：")
 	for _, r := range card {
-		fmt.Fprintf(out, "  %s %s：%s / %s 分（%s）\n", r.Ledger, r.Title, web.FormatPoints(r.Points), web.FormatPoints(r.MaxPoints), web.ExplainZH(r))
+		fmt.Fprintf(out, "  %s %s：%s / %s 分（%s）\n", r.Ledger, r.Title, zh.FormatPoints(r.Points), zh.FormatPoints(r.MaxPoints), zh.ExplainZH(r))
 	}
 	var lines []string
 	for _, f := range ofs {

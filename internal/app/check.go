@@ -8,11 +8,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/zh"
+
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/scoring"
 	"github.com/creditwatch/creditwatch/internal/service"
-	"github.com/creditwatch/creditwatch/internal/web"
 )
 
 // CheckConfig validates a config file and lists every problem.
@@ -68,7 +69,7 @@ type cardRow struct {
 func rows(card []scoring.Result) []cardRow {
 	out := make([]cardRow, 0, len(card))
 	for _, r := range card {
-		row := cardRow{ID: r.ID, Ledger: r.Ledger, Title: r.Title, MaxPoints: r.MaxPoints, Observable: r.Observable, Basis: web.ExplainZH(r)}
+		row := cardRow{ID: r.ID, Ledger: r.Ledger, Title: r.Title, MaxPoints: r.MaxPoints, Observable: r.Observable, Basis: zh.ExplainZH(r)}
 		if r.Known && r.MaxPoints > 0 {
 			p := r.Points
 			row.Points = &p
@@ -104,13 +105,13 @@ func writeCardText(out io.Writer, card []scoring.Result, from, to time.Time) err
 		pts := "—"
 		switch {
 		case r.Points != nil:
-			pts = web.FormatPoints(*r.Points)
+			pts = zh.FormatPoints(*r.Points)
 		case r.GatePass != nil && *r.GatePass:
 			pts = "达标"
 		case r.GatePass != nil:
 			pts = "未达标"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Ledger, r.ID, web.FormatPoints(r.MaxPoints), pts, r.Basis)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Ledger, r.ID, zh.FormatPoints(r.MaxPoints), pts, r.Basis)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

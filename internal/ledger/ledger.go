@@ -198,6 +198,13 @@ var migrations = []string{
 	);
 	ALTER TABLE publicity_records ADD COLUMN reported_on TEXT NOT NULL DEFAULT '';
 	CREATE INDEX publicity_by_report_date ON publicity_records (reported_on) WHERE reported_on != '';`,
+	// 5: frozen monthly reports: the exact data a finished month's report was made from.
+	`CREATE TABLE reports (
+		month TEXT PRIMARY KEY,
+		data BLOB NOT NULL,
+		digest TEXT NOT NULL,
+		frozen_at INTEGER NOT NULL
+	);`,
 }
 
 // backfills run in the transaction of the migration of the same number, for data that

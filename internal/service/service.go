@@ -320,15 +320,23 @@ func PublicityNow(ctx context.Context, l *ledger.Ledger, cal *workday.Calendar, 
 	return p, nil
 }
 
-// Score computes the score card of the period from cfg's period start to now.
-func Score(ctx context.Context, l *ledger.Ledger, cat *scoring.Catalogue, cfg *config.Config, now time.Time) ([]scoring.Result, error) {
-	cal := workday.Default
+// CalendarOf returns the working-day calendar of a config: built-in data plus overrides.
+func CalendarOf(cfg *config.Config) (*workday.Calendar, error) {
 	if f := cfg.Calendar.OverridesFile; f != "" {
 		o, err := workday.LoadOverrides(f)
 		if err != nil {
 			return nil, err
 		}
-		cal = workday.New(o)
+		return workday.New(o), nil
+	}
+	return workday.Default, nil
+}
+
+// Score computes the score card of the period from cfg's period start to now.
+func Score(ctx context.Context, l *ledger.Ledger, cat *scoring.Catalogue, cfg *config.Config, now time.Time) ([]scoring.Result, error) {
+	cal, err := CalendarOf(cfg)
+	if err != nil {
+		return nil, err
 	}
 	pub, err := PublicityNow(ctx, l, cal, now)
 	if err != nil {

@@ -7,8 +7,9 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/creditwatch/creditwatch/internal/zh"
 
 	"go.uber.org/zap"
 
@@ -30,10 +31,10 @@ var funcs = template.FuncMap{
 		return t.In(config.Shanghai).Format("2006-01-02 15:04:05")
 	},
 	"date":     func(t time.Time) string { return t.In(config.Shanghai).Format("2006年1月2日") },
-	"outcome":  OutcomeName,
-	"duration": FormatDuration,
-	"points":   FormatPoints,
-	"explain":  ExplainZH,
+	"outcome":  zh.OutcomeName,
+	"duration": zh.FormatDuration,
+	"points":   zh.FormatPoints,
+	"explain":  zh.ExplainZH,
 	"percent":  func(v float64) string { return strconv.FormatFloat(v*100, 'f', 2, 64) + "%" },
 	"percent4": func(v float64) string { return strconv.FormatFloat(v*100, 'f', 4, 64) + "%" },
 	"kindName": func(k string) string {
@@ -42,37 +43,6 @@ var funcs = template.FuncMap{
 }
 
 var statusTmpl = template.Must(template.New("status.html.tmpl").Funcs(funcs).ParseFS(templates, "templates/status.html.tmpl"))
-
-// OutcomeName is an outcome class in Chinese.
-func OutcomeName(o string) string {
-	if n, ok := outcomeNames[o]; ok {
-		return n
-	}
-	return o
-}
-
-var outcomeNames = map[string]string{
-	"ok": "正常", "timeout": "超时", "connect_error": "连接失败", "dns_error": "域名解析失败",
-	"tls_error": "证书或TLS错误", "http_status": "HTTP状态异常", "content_mismatch": "页面内容不符",
-	"challenged": "被防火墙拦截（挑战页）",
-}
-
-// FormatDuration writes a duration in Chinese units, to the second.
-func FormatDuration(d time.Duration) string {
-	d = d.Round(time.Second)
-	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
-	var b strings.Builder
-	if h > 0 {
-		b.WriteString(itoa(h) + "小时")
-	}
-	if m > 0 {
-		b.WriteString(itoa(m) + "分")
-	}
-	if s > 0 || b.Len() == 0 {
-		b.WriteString(itoa(s) + "秒")
-	}
-	return b.String()
-}
 
 type statusPage struct {
 	svc *service.Service

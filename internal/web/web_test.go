@@ -95,15 +95,6 @@ func TestLifecycleEndpoints(t *testing.T) {
 	}
 }
 
-func TestFormatDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{0: "0秒", 59 * time.Second: "59秒", 61 * time.Second: "1分1秒",
-		2*time.Hour + 30*time.Second: "2小时30秒", 1500 * time.Millisecond: "2秒"} {
-		if got := FormatDuration(d); got != want {
-			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
-		}
-	}
-}
-
 func TestStatusPageShowsPublicityEscaped(t *testing.T) {
 	portal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("信用")) }))
 	defer portal.Close()
