@@ -69,6 +69,17 @@ func run(args []string) int {
 	checkWDTo := checkWD.Arg("to", "YYYY-MM-DD").Required().String()
 	checkWDHolidays := checkWD.Flag("holidays", "Holiday override file.").String()
 
+	reportCmd := a.Command("report", "Write a monthly uptime and score report; verify a saved one.")
+	reportGen := reportCmd.Command("generate", "Write the report of a month (the default).").Default()
+	reportMonth := reportGen.Flag("month", "Month, YYYY-MM.").Required().String()
+	reportFormat := reportGen.Flag("format", "html, csv or json.").Default("html").String()
+	reportOut := reportGen.Flag("out", "Output file; standard output when empty.").String()
+	reportRecompute := reportGen.Flag("recompute", "Recompute a finished (frozen) month from the ledger.").Bool()
+	reportCfg := reportGen.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
+	reportStore := reportGen.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
+	reportVerify := reportCmd.Command("verify", "Recompute the digest of a saved HTML or JSON report.")
+	reportVerifyFile := reportVerify.Arg("file", "Report file.").Required().String()
+
 	calCmd := a.Command("calendar", "Export the official working calendar.")
 	calAM := calCmd.Command("alertmanager", "Print Alertmanager time intervals of working days and holidays.")
 	calYears := calAM.Flag("year", "Year to include (repeatable).").Required().Ints()
@@ -106,6 +117,11 @@ func run(args []string) int {
 			From: *auditFrom, PublicityRecords: *auditPublished, RepairRule: *auditRepairRule})
 	case checkUSCC.FullCommand():
 		err = app.CheckUSCC(os.Stdout, *checkUSCCCodes)
+	case reportGen.FullCommand():
+		err = app.Report(ctx, app.ReportOptions{ConfigFile: *reportCfg, StoragePath: *reportStore, Month: *reportMonth,
+			Format: *reportFormat, Out: *reportOut, Recompute: *reportRecompute, Stdout: os.Stdout})
+	case reportVerify.FullCommand():
+		err = app.VerifyReport(os.Stdout, *reportVerifyFile)
 	case calAM.FullCommand():
 		err = app.CalendarAlertmanager(os.Stdout, *calYears, *calHolidays)
 	case checkWD.FullCommand():

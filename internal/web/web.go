@@ -59,5 +59,8 @@ func Handler(svc *service.Service, log *zap.Logger) http.Handler {
 	mux.HandleFunc("POST /-/reload", reload)
 	mux.HandleFunc("PUT /-/reload", reload)
 	mux.Handle("GET /{$}", &statusPage{svc: svc, log: log})
+	rep := &reports{svc: svc, log: log}
+	mux.HandleFunc("GET /reports/{$}", rep.index)
+	mux.HandleFunc("GET /reports/{file}", rep.month)
 	return mux
 }

@@ -1,0 +1,166 @@
+package report
+
+import (
+	"path/filepath"
+
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"math"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/ledger"
+	"github.com/creditwatch/creditwatch/internal/report/reporttest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var now = reporttest.At("2026-11-27 09:00")
+
+func octoberLedger(t *testing.T) (*ledger.Ledger, *config.Config) {
+	return reporttest.October(t, filepath.Join(t.TempDir(), "october.db"))
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		os.WriteFile(path, got, 0o644)
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (go test -update rewrites it):\n%s", path, got)
+	}
+}
+
+func TestOctoberReport(t *testing.T) {
+	l, cfg := octoberLedger(t)
+	r, err := Generate(context.Background(), l, cfg, Options{Month: "2026-10", Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := r.Data
+	// Worked out by hand from the scenario.
+	gap := 2*time.Hour - RunSlack // 12:00 + 90 s of heartbeat slack to 14:00
+	watched := 31*24*time.Hour - gap
+	if math.Abs(d.Monitor.UnknownSeconds-gap.Seconds()) > 1e-6 || len(d.Monitor.Gaps) != 1 {
+		t.Errorf("unknown = %v s in %d gaps, want %v", d.Monitor.UnknownSeconds, len(d.Monitor.Gaps), gap.Seconds())
+	}
+	tg := d.Targets[0]
+	probes := 31*72 - 6
+	wantUptime := math.Round((watched.Seconds()-2400)/watched.Seconds()*1e6) / 1e6
+	if tg.Probes != probes || tg.Good != probes-3 || tg.DownSeconds != 2400 || tg.UptimeRatio != wantUptime {
+		t.Errorf("target = %+v, want %d probes, %d good, 2400 s down, uptime %v", tg, probes, probes-3, wantUptime)
+	}
+	if len(tg.Days) != 31 || tg.Days[7].Good != 70 {
+		t.Errorf("days = %d, 8 October good = %d", len(tg.Days), tg.Days[7].Good)
+	}
+	if len(d.Incidents) != 1 || d.Incidents[0].Start != "2026-10-08T10:00:00+08:00" || d.Incidents[0].End != "2026-10-08T10:40:00+08:00" ||
+		d.Incidents[0].FailedProbes != 2 || d.Incidents[0].FirstError != reporttest.HostileError || len(d.RiskEvents) != 1 {
+		t.Errorf("incidents = %+v, risk events = %d", d.Incidents, len(d.RiskEvents))
+	}
+	for _, ind := range d.Indicators {
+		if ind.ID == "portal_accessibility" && (*ind.Month != 1.5 || *ind.Period != 1.5) {
+			t.Errorf("portal_accessibility month %v period %v, want 1.5 and 1.5", *ind.Month, *ind.Period)
+		}
+	}
+	if !r.Frozen || !d.Complete {
+		t.Error("a finished month was not frozen")
+	}
+	var js, csv bytes.Buffer
+	if err := r.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteCSV(&csv); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "testdata/2026-10.json", js.Bytes())
+	golden(t, "testdata/2026-10.csv", csv.Bytes())
+}
+
+func TestFinishedMonthIsFrozen(t *testing.T) {
+	ctx := context.Background()
+	l, cfg := octoberLedger(t)
+	first, err := Generate(ctx, l, cfg, Options{Month: "2026-10", Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Later data and a config change must not change a finished month's report...
+	cfg.Assessment.Rounding = "exact"
+	cfg.Portal.Targets[0].Name = "renamed-portal"
+	if _, err := l.StartRun(ctx, reporttest.At("2026-10-20 00:00"), "late"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Generate(ctx, l, cfg, Options{Month: "2026-10", Now: now.Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Digest != first.Digest || !bytes.Equal(again.Raw, first.Raw) {
+		t.Error("regenerating a finished month changed its data")
+	}
+	// ...unless a recomputation is asked for.
+	fresh, err := Generate(ctx, l, cfg, Options{Month: "2026-10", Now: now, Recompute: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.Digest == first.Digest {
+		t.Error("--recompute gave the frozen data")
+	}
+	// The current month is never frozen.
+	cur, err := Generate(ctx, l, cfg, Options{Month: "2026-11", Now: now})
+	if err != nil || cur.Frozen || cur.Data.Complete {
+		t.Errorf("current month: frozen %t, complete %t, %v", cur.Frozen, cur.Data.Complete, err)
+	}
+	if _, err := Generate(ctx, l, cfg, Options{Month: "2027-01", Now: now}); err == nil {
+		t.Error("a future month was reported")
+	}
+}
+
+func TestHTMLEscapesAndVerifies(t *testing.T) {
+	l, cfg := octoberLedger(t)
+	r, err := Generate(context.Background(), l, cfg, Options{Month: "2026-10", Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var html bytes.Buffer
+	if err := r.WriteHTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	page := html.String()
+	// Outside text appears only escaped: neither the error's script nor the department's
+	// img tag may reach the page as markup (the embedded data escapes < as \u003c).
+	for _, raw := range []string{"<script>alert(", "<img src=x"} {
+		if strings.Contains(page, raw) {
+			t.Errorf("page contains unescaped %q", raw)
+		}
+	}
+	for _, want := range []string{"&lt;script&gt;alert(", "&lt;img src=x onerror=alert(1)&gt;濮阳市商务局", "页面内容不符",
+		"2026-10-08 10:00:00", "<svg", "counter(pages)", r.Digest, "2026年10月"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	month, digest, err := Verify(html.Bytes())
+	if err != nil || month != "2026-10" || digest != r.Digest {
+		t.Errorf("Verify(html) = %s %s %v", month, digest, err)
+	}
+	var js bytes.Buffer
+	r.WriteJSON(&js)
+	if _, _, err := Verify(js.Bytes()); err != nil {
+		t.Errorf("Verify(json): %v", err)
+	}
+	tampered := strings.Replace(page, `"failed_probes":2`, `"failed_probes":1`, 1)
+	if _, _, err := Verify([]byte(tampered)); !errors.Is(err, ErrDigestMismatch) {
+		t.Errorf("a tampered report verified: %v", err)
+	}
+	if _, _, err := Verify([]byte("<html>not a report</html>")); err == nil {
+		t.Error("a foreign page verified")
+	}
+}
