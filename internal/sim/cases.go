@@ -1,11 +1,9 @@
 package sim
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/creditwatch/creditwatch/internal/cases"
@@ -124,62 +122,25 @@ func copyFields(m map[string]string) map[string]string {
 
 func (p *platform) caseChanges(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if p.sc.Token != "" && r.Header.Get("Authorization") != "Bearer "+p.sc.Token {
-			http.Error(w, `{"error":"invalid token"}`, http.StatusUnauthorized)
+		if !p.authorised(w, r) {
 			return
-		}
-		after, afterID, err := decodeCursor(r.URL.Query().Get("cursor"))
-		if err != nil {
-			http.Error(w, `{"error":"bad cursor"}`, http.StatusBadRequest)
-			return
-		}
-		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-		if limit < 1 {
-			limit = 500
 		}
 		elapsed := time.Since(p.start)
-		type version struct {
-			id     string
-			at     time.Time
-			fields map[string]string
-		}
-		var vs []version
+		var vs []apiRecord
 		for i, c := range p.cases[kind] {
-			v := version{id: c.id, at: p.start.Add(time.Duration(i) * time.Microsecond), fields: c.fields}
+			v := apiRecord{ID: c.id, UpdatedAt: p.start.Add(time.Duration(i) * time.Microsecond), Fields: c.fields}
 			if c.open != nil {
 				if elapsed < time.Duration(p.sc.Cases.ReopenAt) {
-					v.fields = c.open
+					v.Fields = c.open
 				} else {
-					v.at = p.start.Add(time.Duration(p.sc.Cases.ReopenAt) + time.Duration(i)*time.Microsecond)
+					v.UpdatedAt = p.start.Add(time.Duration(p.sc.Cases.ReopenAt) + time.Duration(i)*time.Microsecond)
 				}
 			}
 			vs = append(vs, v)
 		}
 		sort.Slice(vs, func(a, b int) bool {
-			return vs[a].at.Before(vs[b].at) || vs[a].at.Equal(vs[b].at) && vs[a].id < vs[b].id
+			return vs[a].UpdatedAt.Before(vs[b].UpdatedAt) || vs[a].UpdatedAt.Equal(vs[b].UpdatedAt) && vs[a].ID < vs[b].ID
 		})
-		type rec struct {
-			ID        string            `json:"id"`
-			UpdatedAt time.Time         `json:"updated_at"`
-			Fields    map[string]string `json:"fields"`
-		}
-		page := struct {
-			Records    []rec  `json:"records"`
-			NextCursor string `json:"next_cursor"`
-			HasMore    bool   `json:"has_more"`
-		}{Records: []rec{}, NextCursor: r.URL.Query().Get("cursor")}
-		for _, v := range vs {
-			if !after.IsZero() && (v.at.Before(after) || v.at.Equal(after) && v.id <= afterID) {
-				continue
-			}
-			if len(page.Records) == limit {
-				page.HasMore = true
-				break
-			}
-			page.Records = append(page.Records, rec{ID: v.id, UpdatedAt: v.at.UTC(), Fields: v.fields})
-			page.NextCursor = encodeCursor(v.at, v.id)
-		}
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		json.NewEncoder(w).Encode(page)
+		servePage(w, r, vs, nil)
 	}
 }

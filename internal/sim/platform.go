@@ -297,20 +297,17 @@ func decodeCursor(c string) (time.Time, string, error) {
 	return time.Unix(0, n), id, nil
 }
 
-func (p *platform) changes(w http.ResponseWriter, r *http.Request) {
-	kind, err := publicity.ParseKind(r.PathValue("kind"))
-	if err != nil {
-		http.Error(w, `{"error":"unknown kind"}`, http.StatusNotFound)
-		return
-	}
-	if p.sc.Token != "" && r.Header.Get("Authorization") != "Bearer "+p.sc.Token {
-		http.Error(w, `{"error":"invalid token"}`, http.StatusUnauthorized)
-		return
-	}
-	p.mu.Lock()
-	p.pages++
-	n := p.pages
-	p.mu.Unlock()
+// apiRecord is a record version as the API serves it.
+type apiRecord struct {
+	ID         string            `json:"id"`
+	UpdatedAt  time.Time         `json:"updated_at"`
+	ReportedAt string            `json:"reported_at"`
+	Fields     map[string]string `json:"fields"`
+}
+
+// servePage answers a change-stream request (docs/platform-api.md) from versions sorted
+// by (updated_at, id); mangle, when set, may damage the encoded page.
+func servePage(w http.ResponseWriter, r *http.Request, versions []apiRecord, mangle func([]byte) []byte) {
 	after, afterID, err := decodeCursor(r.URL.Query().Get("cursor"))
 	if err != nil {
 		http.Error(w, `{"error":"bad cursor"}`, http.StatusBadRequest)
@@ -320,36 +317,63 @@ func (p *platform) changes(w http.ResponseWriter, r *http.Request) {
 	if limit < 1 || limit > 5000 {
 		limit = 500
 	}
-	type rec struct {
-		ID         string            `json:"id"`
-		UpdatedAt  time.Time         `json:"updated_at"`
-		ReportedAt string            `json:"reported_at"`
-		Fields     map[string]string `json:"fields"`
-	}
 	page := struct {
-		Records    []rec  `json:"records"`
-		NextCursor string `json:"next_cursor"`
-		HasMore    bool   `json:"has_more"`
-	}{Records: []rec{}, NextCursor: r.URL.Query().Get("cursor")}
-	for _, v := range p.visible(kind, time.Since(p.start)) {
-		if !after.IsZero() && (v.updatedAt.Before(after) || v.updatedAt.Equal(after) && v.r.id <= afterID) {
+		Records    []apiRecord `json:"records"`
+		NextCursor string      `json:"next_cursor"`
+		HasMore    bool        `json:"has_more"`
+	}{Records: []apiRecord{}, NextCursor: r.URL.Query().Get("cursor")}
+	for _, v := range versions {
+		if !after.IsZero() && (v.UpdatedAt.Before(after) || v.UpdatedAt.Equal(after) && v.ID <= afterID) {
 			continue
 		}
 		if len(page.Records) == limit {
 			page.HasMore = true
 			break
 		}
-		page.Records = append(page.Records, rec{ID: v.r.id, UpdatedAt: v.updatedAt.UTC(), ReportedAt: v.r.reported, Fields: v.fields()})
-		page.NextCursor = encodeCursor(v.updatedAt, v.r.id)
+		page.Records = append(page.Records, apiRecord{ID: v.ID, UpdatedAt: v.UpdatedAt.UTC(), ReportedAt: v.ReportedAt, Fields: v.Fields})
+		page.NextCursor = encodeCursor(v.UpdatedAt, v.ID)
 	}
 	body, _ := json.Marshal(page)
-	for _, b := range p.sc.BrokenPages {
-		if b == n {
-			body = body[:len(body)/2] // a proxy cut the answer short
-		}
+	if mangle != nil {
+		body = mangle(body)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Write(body)
+}
+
+func (p *platform) authorised(w http.ResponseWriter, r *http.Request) bool {
+	if p.sc.Token != "" && r.Header.Get("Authorization") != "Bearer "+p.sc.Token {
+		http.Error(w, `{"error":"invalid token"}`, http.StatusUnauthorized)
+		return false
+	}
+	return true
+}
+
+func (p *platform) changes(w http.ResponseWriter, r *http.Request) {
+	kind, err := publicity.ParseKind(r.PathValue("kind"))
+	if err != nil {
+		http.Error(w, `{"error":"unknown kind"}`, http.StatusNotFound)
+		return
+	}
+	if !p.authorised(w, r) {
+		return
+	}
+	p.mu.Lock()
+	p.pages++
+	n := p.pages
+	p.mu.Unlock()
+	var vs []apiRecord
+	for _, v := range p.visible(kind, time.Since(p.start)) {
+		vs = append(vs, apiRecord{ID: v.r.id, UpdatedAt: v.updatedAt, ReportedAt: v.r.reported, Fields: v.fields()})
+	}
+	servePage(w, r, vs, func(body []byte) []byte {
+		for _, b := range p.sc.BrokenPages {
+			if b == n {
+				return body[:len(body)/2] // a proxy cut the answer short
+			}
+		}
+		return body
+	})
 }
 
 // Truth is what the simulator served, by construction.
