@@ -56,12 +56,14 @@ func (l *Ledger) ProbeDays(ctx context.Context, from, to time.Time) ([]DayStats,
 	var out []DayStats
 	err := l.scanRows(ctx, func(rows *sql.Rows) error {
 		var d DayStats
-		if err := rows.Scan(&d.Target, &d.Day, &d.Probes, &d.Good, &d.MeanSeconds); err != nil {
+		var day int64
+		if err := rows.Scan(&d.Target, &day, &d.Probes, &d.Good, &d.MeanSeconds); err != nil {
 			return err
 		}
+		d.Day = time.Unix(day*86400, 0).UTC().Format(time.DateOnly)
 		out = append(out, d)
 		return nil
-	}, `SELECT target, date(started_at / 1000 + 28800, 'unixepoch') AS day, COUNT(*), SUM(NOT failed), AVG(duration_seconds)
+	}, `SELECT target, (started_at + 28800000) / 86400000 AS day, COUNT(*), SUM(NOT failed), AVG(duration_seconds)
 		FROM probes WHERE started_at >= ? AND started_at < ? GROUP BY target, day ORDER BY target, day`, ms(from), ms(to))
 	if err != nil {
 		return nil, fmt.Errorf("counting probes by day: %w", err)
