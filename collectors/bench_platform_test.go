@@ -48,7 +48,6 @@ func bigLedger(b *testing.B) string {
 		}
 		defer l.Close()
 		checker := &publicity.Checker{AsOf: today(time.Now())}
-		h := headers[publicity.Penalty]
 		var batch []ledger.PublicityRecord
 		t0 := time.Now().Add(-time.Hour)
 		bigLedgerErr = sim.Generate(publicity.Penalty, millionRecords, sim.PlatformScenario{FaultyRatio: 0.05, LateRatio: 0.03, UnreportedRatio: 0.02},
@@ -58,7 +57,6 @@ func bigLedger(b *testing.B) string {
 					bigFields = append(bigFields, fields)
 				}
 				rec := AsRecord(publicity.Penalty, APIRecord{ID: id, ReportedAt: reported, Fields: fields}, 0)
-				_ = h
 				batch = append(batch, ledger.PublicityRecord{Kind: publicity.Penalty, ID: id, Source: PlatformSource, UpdatedAt: t0,
 					Assessment: publicity.Assess(rec, checker, workday.Default, 7, nil), Fields: fields})
 				if len(batch) == 5000 {

@@ -8,9 +8,12 @@ package report
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/metrics"
+	"github.com/creditwatch/creditwatch/internal/workday"
 	"github.com/creditwatch/creditwatch/internal/zh"
 
 	"github.com/creditwatch/creditwatch/internal/cases"
@@ -162,20 +165,37 @@ func Build(ctx context.Context, l *ledger.Ledger, cfg *config.Config, o Options)
 	last := to.Add(-time.Nanosecond) // the report's "now": its last instant
 	d := &Data{Month: o.Month, From: stamp(from), To: stamp(to), Complete: !o.Now.Before(end),
 		PeriodFrom: stamp(cfg.Assessment.PeriodFrom(last))}
-	gaps, err := monitorGaps(ctx, l, from, to)
+	m, gaps, err := monitorGaps(ctx, l, from, to)
 	if err != nil {
 		return nil, err
 	}
-	d.Monitor = gaps
-	if err := addAvailability(ctx, l, cfg, d, from, to, gaps); err != nil {
+	d.Monitor = m
+	if err := addAvailability(ctx, l, cfg, d, from, to, m, gaps); err != nil {
 		return nil, err
 	}
-	if err := addIndicators(ctx, l, cfg, d, from, last); err != nil {
+	// Each input is computed once: publicity figures over a million records take a second.
+	cal, err := service.CalendarOf(cfg)
+	if err != nil {
 		return nil, err
 	}
-	if err := addPublicityAndCases(ctx, l, cfg, d, from, last); err != nil {
+	pub, err := service.PublicityNow(ctx, l, cal, last)
+	if err != nil {
 		return nil, err
 	}
+	periodCases, err := service.CasesNow(ctx, l, cal, cfg, last)
+	if err != nil {
+		return nil, err
+	}
+	monthCfg := *cfg
+	monthCfg.Assessment.PeriodStart.Time = from
+	monthCases, err := addCases(ctx, l, cal, &monthCfg, d, last)
+	if err != nil {
+		return nil, err
+	}
+	if err := addIndicators(ctx, l, cfg, &monthCfg, d, last, pub, periodCases, monthCases); err != nil {
+		return nil, err
+	}
+	addPublicity(d, pub, last)
 	return d, nil
 }
 
@@ -195,17 +215,21 @@ func overlap(x, y interval) time.Duration {
 	return 0
 }
 
-func monitorGaps(ctx context.Context, l *ledger.Ledger, from, to time.Time) (Monitor, error) {
+// monitorGaps finds the stretches of [from, to) no run of creditwatch covered, as the
+// report shows them and as intervals.
+func monitorGaps(ctx context.Context, l *ledger.Ledger, from, to time.Time) (Monitor, []interval, error) {
 	runs, err := l.Runs(ctx, from.Add(-RunSlack), to)
 	if err != nil {
-		return Monitor{}, err
+		return Monitor{}, nil, err
 	}
 	var m Monitor
+	var gaps []interval
 	cursor := from
 	addGap := func(a, b time.Time) {
 		if b.After(a) {
 			m.Gaps = append(m.Gaps, Span{From: stamp(a), To: stamp(b), Seconds: b.Sub(a).Seconds()})
 			m.UnknownSeconds += b.Sub(a).Seconds()
+			gaps = append(gaps, interval{a, b})
 		}
 	}
 	for _, r := range runs {
@@ -224,7 +248,7 @@ func monitorGaps(ctx context.Context, l *ledger.Ledger, from, to time.Time) (Mon
 		addGap(cursor, to)
 	}
 	m.WatchedSeconds = to.Sub(from).Seconds() - m.UnknownSeconds
-	return m, nil
+	return m, gaps, nil
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -234,17 +258,7 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-func gapIntervals(m Monitor) []interval {
-	out := make([]interval, 0, len(m.Gaps))
-	for _, g := range m.Gaps {
-		a, _ := time.Parse(time.RFC3339, g.From)
-		b, _ := time.Parse(time.RFC3339, g.To)
-		out = append(out, interval{a, b})
-	}
-	return out
-}
-
-func addAvailability(ctx context.Context, l *ledger.Ledger, cfg *config.Config, d *Data, from, to time.Time, m Monitor) error {
+func addAvailability(ctx context.Context, l *ledger.Ledger, cfg *config.Config, d *Data, from, to time.Time, m Monitor, gaps []interval) error {
 	days, err := l.ProbeDays(ctx, from, to)
 	if err != nil {
 		return err
@@ -272,7 +286,6 @@ func addAvailability(ctx context.Context, l *ledger.Ledger, cfg *config.Config, 
 		return err
 	}
 	month := interval{from, to}
-	gaps := gapIntervals(m)
 	d.Incidents = []Incident{}
 	for _, i := range incs {
 		end := i.EndedAt
@@ -317,24 +330,18 @@ func addAvailability(ctx context.Context, l *ledger.Ledger, cfg *config.Config, 
 }
 
 func round(v float64, places int) float64 {
-	p := 1.0
-	for i := 0; i < places; i++ {
-		p *= 10
-	}
-	if v < 0 {
-		return -float64(int64(-v*p+0.5)) / p
-	}
-	return float64(int64(v*p+0.5)) / p
+	p := math.Pow(10, float64(places))
+	return math.Round(v*p) / p
 }
 
-func addIndicators(ctx context.Context, l *ledger.Ledger, cfg *config.Config, d *Data, from, last time.Time) error {
-	period, err := service.Score(ctx, l, scoring.MustDefault(), cfg, last)
+func addIndicators(ctx context.Context, l *ledger.Ledger, cfg, monthCfg *config.Config, d *Data, last time.Time,
+	pub *metrics.Publicity, periodCases, monthCases *metrics.Cases) error {
+	cat := scoring.MustDefault()
+	period, err := service.ScoreWith(ctx, l, cat, cfg, last, pub, periodCases)
 	if err != nil {
 		return err
 	}
-	monthCfg := *cfg
-	monthCfg.Assessment.PeriodStart.Time = from
-	month, err := service.Score(ctx, l, scoring.MustDefault(), &monthCfg, last)
+	month, err := service.ScoreWith(ctx, l, cat, monthCfg, last, pub, monthCases)
 	if err != nil {
 		return err
 	}
@@ -358,48 +365,45 @@ func addIndicators(ctx context.Context, l *ledger.Ledger, cfg *config.Config, d 
 	return nil
 }
 
-func addPublicityAndCases(ctx context.Context, l *ledger.Ledger, cfg *config.Config, d *Data, from, last time.Time) error {
-	cal, err := service.CalendarOf(cfg)
-	if err != nil {
-		return err
+func addPublicity(d *Data, pub *metrics.Publicity, last time.Time) {
+	if pub == nil || len(pub.Departments) == 0 {
+		return
 	}
-	pub, err := service.PublicityNow(ctx, l, cal, last)
-	if err != nil {
-		return err
+	p := &Publicity{AsOf: last.In(config.Shanghai).Format(time.DateOnly), Codes: pub.Codes, ErrorRate: round(pub.Codes.ErrorRate(), 9)}
+	for _, dep := range pub.Departments {
+		p.Departments = append(p.Departments, Department{Kind: dep.Kind, Department: dep.Department, Figures: dep.Figures})
 	}
-	if pub != nil && len(pub.Departments) > 0 {
-		p := &Publicity{AsOf: last.In(config.Shanghai).Format(time.DateOnly), Codes: pub.Codes, ErrorRate: round(pub.Codes.ErrorRate(), 9)}
-		for _, dep := range pub.Departments {
-			p.Departments = append(p.Departments, Department{Kind: dep.Kind, Department: dep.Department, Figures: dep.Figures})
+	worst := append([]Department{}, p.Departments...)
+	score := func(x Department) float64 { return min(x.UploadRatio, x.ComplianceRatio, x.TimelinessRatio) }
+	sort.SliceStable(worst, func(i, j int) bool { return score(worst[i]) < score(worst[j]) })
+	for _, w := range worst {
+		if len(p.Worst) == 5 || score(w) >= 1 {
+			break
 		}
-		worst := append([]Department{}, p.Departments...)
-		score := func(x Department) float64 { return min(x.UploadRatio, x.ComplianceRatio, x.TimelinessRatio) }
-		sort.SliceStable(worst, func(i, j int) bool { return score(worst[i]) < score(worst[j]) })
-		for _, w := range worst {
-			if len(p.Worst) == 5 || score(w) >= 1 {
-				break
-			}
-			p.Worst = append(p.Worst, w)
-		}
-		d.Publicity = p
+		p.Worst = append(p.Worst, w)
 	}
+	d.Publicity = p
+}
+
+// addCases summarises the month's objections and repairs into the report, and returns the
+// summary for the month's score card.
+func addCases(ctx context.Context, l *ledger.Ledger, cal *workday.Calendar, monthCfg *config.Config, d *Data, last time.Time) (*metrics.Cases, error) {
 	objs, err := l.Cases(ctx, cases.KindObjection)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	reps, err := l.Cases(ctx, cases.KindRepair)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if len(objs)+len(reps) == 0 {
-		return nil
-	}
-	monthCfg := *cfg
-	monthCfg.Assessment.PeriodStart.Time = from
-	c := service.CaseChecker(&monthCfg, cal, last)
+	c := service.CaseChecker(monthCfg, cal, last)
 	sum, ofs, rfs, err := c.Summarize(service.ParseObjections(objs), service.ParseRepairs(reps))
 	if err != nil {
-		return err
+		return nil, err
+	}
+	snap := &metrics.Cases{Summary: sum, HaveObjections: len(objs) > 0, HaveRepairs: len(reps) > 0}
+	if len(objs)+len(reps) == 0 {
+		return snap, nil
 	}
 	cs := &CaseSummary{Summary: sum, OverdueRepairs: []string{}, LateSyncs: []string{}}
 	for _, f := range rfs {
@@ -416,5 +420,5 @@ func addPublicityAndCases(ctx context.Context, l *ledger.Ledger, cfg *config.Con
 		}
 	}
 	d.Cases = cs
-	return nil
+	return snap, nil
 }

@@ -1,7 +1,6 @@
 package scoring
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -126,25 +125,4 @@ func Card(c *Catalogue, obs map[string]Observation, opts Options) []Result {
 		out = append(out, Evaluate(ind, o, opts))
 	}
 	return out
-}
-
-// Explain is a short English description of how a result was computed, for logs and CLI.
-func (r Result) Explain() string {
-	if !r.Observable {
-		return "document evidence, not observable"
-	}
-	if !r.Known {
-		return "no observation yet"
-	}
-	switch r.Rule.Kind {
-	case KindPerEvent:
-		return fmt.Sprintf("%g − %g × %g events", r.MaxPoints, r.Rule.Deduction, r.Input.Count)
-	case KindLinearBand, KindPerExcessUnit, KindThresholdGate:
-		return fmt.Sprintf("%s = %g", r.Rule.Input, r.Input.Value)
-	case KindAllOrNothing:
-		return fmt.Sprintf("%s = %t", r.Rule.Input, r.Input.OK)
-	case KindRatioGate:
-		return fmt.Sprintf("%s = %v", r.Rule.Input, r.Input.Ratios)
-	}
-	return ""
 }

@@ -219,7 +219,7 @@ func (s *Service) Rescore(ctx context.Context) error {
 		return err
 	}
 	s.store.SetCases(cs)
-	card, err := score(ctx, s.ledger, s.cat, cfg, now, pub, cs)
+	card, err := ScoreWith(ctx, s.ledger, s.cat, cfg, now, pub, cs)
 	if err != nil {
 		return err
 	}
@@ -231,7 +231,7 @@ func (s *Service) Rescore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	month, err := score(ctx, s.ledger, s.cat, &monthCfg, now, pub, monthCases)
+	month, err := ScoreWith(ctx, s.ledger, s.cat, &monthCfg, now, pub, monthCases)
 	if err != nil {
 		return err
 	}
@@ -346,10 +346,12 @@ func Score(ctx context.Context, l *ledger.Ledger, cat *scoring.Catalogue, cfg *c
 	if err != nil {
 		return nil, err
 	}
-	return score(ctx, l, cat, cfg, now, pub, cs)
+	return ScoreWith(ctx, l, cat, cfg, now, pub, cs)
 }
 
-func score(ctx context.Context, l *ledger.Ledger, cat *scoring.Catalogue, cfg *config.Config, now time.Time,
+// ScoreWith computes the score card of the period from cfg's period start to now, from
+// publicity figures and case summaries already computed for that moment.
+func ScoreWith(ctx context.Context, l *ledger.Ledger, cat *scoring.Catalogue, cfg *config.Config, now time.Time,
 	pub *metrics.Publicity, cs *metrics.Cases) ([]scoring.Result, error) {
 	from := cfg.Assessment.PeriodFrom(now)
 	obs, err := Observe(ctx, l, from, now)

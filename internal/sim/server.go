@@ -108,9 +108,6 @@ func start(addr string, sc *Scenario, log *zap.Logger, withTLS bool) (*Sim, erro
 	return s, nil
 }
 
-// Addr is the address the simulator listens on.
-func (s *Sim) Addr() string { return s.addr }
-
 // URL is the portal's home page.
 func (s *Sim) URL() string {
 	if s.tls != nil {
