@@ -45,10 +45,12 @@ const usccAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 var usccWeights = [17]int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28}
 
-// registration departments (position 1) and the organisation categories (position 2) each allows.
+// usccCategories lists, per registration department (position 1), the organisation
+// categories (position 2) of GB 32100-2015 appendix A and its later additions. The tables
+// change, so a pair outside them is a warning, never an invalid code.
 var usccCategories = map[byte]string{
-	'1': "1239", '2': "19", '3': "12349", '4': "129", '5': "1239", '6': "129", '7': "129",
-	'8': "19", '9': "123", 'A': "19", 'N': "123459", 'Y': "1",
+	'1': "1239", '2': "19", '3': "123459", '4': "19", '5': "1239", '6': "129", '7': "129",
+	'8': "19", '9': "123", 'A': "19", 'N': "1239", 'Y': "1",
 }
 
 // Province-level prefixes of administrative division codes (GB/T 2260), and 10 for
@@ -60,7 +62,9 @@ var provinces = map[string]bool{
 	"61": true, "62": true, "63": true, "64": true, "65": true, "71": true, "81": true, "82": true,
 }
 
-// USCC checks an 18-character unified social credit code.
+// USCC checks an 18-character unified social credit code. Only its length, alphabet,
+// check character and embedded organisation code make it invalid; see USCCWarnings for
+// what is merely unusual.
 func USCC(code string) error {
 	const kind = "uscc"
 	if n := utf8.RuneCountInString(code); n != 18 || len(code) != 18 {
@@ -71,21 +75,6 @@ func USCC(code string) error {
 			return &Error{Kind: kind, Reason: ReasonAlphabet, Position: i + 1, Detail: fmt.Sprintf("%q is not in the code alphabet", code[i])}
 		}
 	}
-	cats, ok := usccCategories[code[0]]
-	if !ok {
-		return &Error{Kind: kind, Reason: ReasonDepartment, Position: 1, Detail: fmt.Sprintf("%q is not a registration department", code[0])}
-	}
-	if !strings.ContainsRune(cats, rune(code[1])) {
-		return &Error{Kind: kind, Reason: ReasonDepartment, Position: 2, Detail: fmt.Sprintf("category %q does not exist for registration department %q", code[1], code[0])}
-	}
-	for i := 2; i < 8; i++ {
-		if code[i] < '0' || code[i] > '9' {
-			return &Error{Kind: kind, Reason: ReasonRegion, Position: i + 1, Detail: "the administrative division code must be digits"}
-		}
-	}
-	if !provinces[code[2:4]] {
-		return &Error{Kind: kind, Reason: ReasonRegion, Position: 3, Detail: fmt.Sprintf("%s is not a province-level division", code[2:4])}
-	}
 	if err := OrgCode(code[8:17]); err != nil {
 		oe := err.(*Error)
 		return &Error{Kind: kind, Reason: ReasonOrgCode, Position: 9, Detail: oe.Error()}
@@ -94,6 +83,29 @@ func USCC(code string) error {
 		return &Error{Kind: kind, Reason: ReasonCheck, Position: 18, Expected: rune(want), Found: rune(code[17])}
 	}
 	return nil
+}
+
+// USCCWarnings lists what is unusual about a code whose characters are all in the code
+// alphabet: a registration department and category pair outside the known tables, or an
+// administrative division that is not a province-level one. Warnings never make a code
+// invalid: the official tables change and codes issued under older ones stay valid.
+func USCCWarnings(code string) []*Error {
+	const kind = "uscc"
+	if len(code) != 18 {
+		return nil
+	}
+	var out []*Error
+	if cats, ok := usccCategories[code[0]]; !ok || !strings.ContainsRune(cats, rune(code[1])) {
+		out = append(out, &Error{Kind: kind, Reason: ReasonDepartment, Position: 1,
+			Detail: fmt.Sprintf("unknown pair: registration department %q with category %q", code[0], code[1])})
+	}
+	region := code[2:8]
+	if strings.Trim(region, "0123456789") != "" {
+		out = append(out, &Error{Kind: kind, Reason: ReasonRegion, Position: 3, Detail: fmt.Sprintf("division %s is not all digits", region)})
+	} else if !provinces[region[:2]] {
+		out = append(out, &Error{Kind: kind, Reason: ReasonRegion, Position: 3, Detail: fmt.Sprintf("%s is not a province-level division", region[:2])})
+	}
+	return out
 }
 
 var orgWeights = [8]int{3, 7, 9, 10, 5, 8, 4, 2}

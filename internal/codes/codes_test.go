@@ -27,11 +27,13 @@ func TestUSCC(t *testing.T) {
 		"letter I":              {code: "9132010074820466IQ", reason: ReasonAlphabet, msg: `uscc alphabet at position 17: 'I' is not in the code alphabet`},
 		"lower case":            {code: "91320100748204660q", reason: ReasonAlphabet},
 		"full-width digit":      {code: "９1320100748204660Q", reason: ReasonLength},
-		"unknown department":    {code: "B1320100748204660Q", reason: ReasonDepartment},
-		"category not in dept":  {code: "97320100748204660Q", reason: ReasonDepartment},
-		"region not digits":     {code: "91A20100748204660Q", reason: ReasonRegion},
-		"no such province":      {code: "91990100748204660Q", reason: ReasonRegion, msg: "uscc region at position 3: 99 is not a province-level division"},
-		"org code check broken": {code: "913201007482046X0Q", reason: ReasonOrgCode},
+		// The department/category pair and the region are never reasons: see TestUSCCWarnings.
+		"arbitration commission":       {code: "354109001234567882"},
+		"region 99":                    {code: "91990000123456788C"},
+		"unknown department, good sum": {code: CompleteUSCC("B132010074820466")},
+		"letters in the region":        {code: CompleteUSCC("91A2010074820466")},
+		"unknown department, bad sum":  {code: "B1320100748204660Q", reason: ReasonCheck},
+		"org code check broken":        {code: "913201007482046X0Q", reason: ReasonOrgCode},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -41,6 +43,61 @@ func TestUSCC(t *testing.T) {
 			}
 			if tc.msg != "" && err.Error() != tc.msg {
 				t.Errorf("message = %q, want %q", err.Error(), tc.msg)
+			}
+		})
+	}
+}
+
+// pairs are the registration department and category pairs the official tables know.
+var pairs = map[byte]string{
+	'1': "1239", '2': "19", '3': "123459", '4': "19", '5': "1239", '6': "129", '7': "129",
+	'8': "19", '9': "123", 'A': "19", 'N': "1239", 'Y': "1",
+}
+
+func TestUSCCEveryKnownPairIsValidWithoutWarning(t *testing.T) {
+	for dept, cats := range pairs {
+		for _, cat := range cats {
+			code := CompleteUSCC(string(dept) + string(cat) + "41090074820466")
+			if err := USCC(code); err != nil {
+				t.Errorf("%s (%c/%c): %v", code, dept, cat, err)
+			}
+			if w := USCCWarnings(code); len(w) != 0 {
+				t.Errorf("%s (%c/%c): unexpected warnings %v", code, dept, cat, w)
+			}
+		}
+	}
+}
+
+func TestUSCCWarnings(t *testing.T) {
+	tests := map[string]struct {
+		code    string
+		reasons []string
+		msg     string
+	}{
+		"region 99":               {"91990000123456788C", []string{ReasonRegion}, "uscc region at position 3: 99 is not a province-level division"},
+		"culture with category 2": {CompleteUSCC("4241090074820466"), []string{ReasonDepartment}, `uscc registration department at position 1: unknown pair: registration department '4' with category '2'`},
+		"department B":            {CompleteUSCC("B141090074820466"), []string{ReasonDepartment}, ""},
+		"letters in the region":   {CompleteUSCC("91A2010074820466"), []string{ReasonRegion}, "uscc region at position 3: division A20100 is not all digits"},
+		"both":                    {CompleteUSCC("Z199000074820466"), []string{ReasonDepartment, ReasonRegion}, ""},
+		"plain enterprise":        {"91410900MA44XY7K9P", nil, ""},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if tc.code[0] != 'Z' {
+				if err := USCC(tc.code); err != nil {
+					t.Fatalf("USCC(%s) = %v, want valid", tc.code, err)
+				}
+			}
+			ws := USCCWarnings(tc.code)
+			var got []string
+			for _, w := range ws {
+				got = append(got, w.Reason)
+			}
+			if len(got) != len(tc.reasons) || (len(got) > 0 && got[0] != tc.reasons[0]) || (len(got) > 1 && got[1] != tc.reasons[1]) {
+				t.Fatalf("warnings = %v, want %v", got, tc.reasons)
+			}
+			if tc.msg != "" && ws[0].Error() != tc.msg {
+				t.Errorf("message = %q, want %q", ws[0].Error(), tc.msg)
 			}
 		})
 	}
