@@ -32,15 +32,21 @@ type genCase struct {
 	open   map[string]string // version served before ReopenAt, if any
 }
 
-// before returns the n-th working day before d (n ≥ 0).
+// before returns the latest working day r with exactly n working days in (r, d]: a case
+// received on r is n working days old on d, also when d is a weekend or holiday (then the
+// n-th working day before d would be n−1 working days old). d itself for n = 0.
 func before(d time.Time, n int) time.Time {
-	for n > 0 {
-		d = d.AddDate(0, 0, -1)
+	if n == 0 {
+		return d
+	}
+	for found := 0; ; d = d.AddDate(0, 0, -1) {
 		if w, err := workday.Default.IsWorkday(d); err == nil && w {
-			n--
+			if found == n {
+				return d
+			}
+			found++
 		}
 	}
-	return d
 }
 
 func (p *platform) generateCases() error {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/clock"
+	"github.com/creditwatch/creditwatch/internal/workday"
 	"go.uber.org/zap"
 )
 
@@ -133,5 +135,18 @@ func TestTLSWithExpiry(t *testing.T) {
 	left := time.Until(resp.TLS.PeerCertificates[0].NotAfter)
 	if resp.StatusCode != 200 || left < 89*24*time.Hour || left > 90*24*time.Hour {
 		t.Errorf("status %d, certificate expires in %v", resp.StatusCode, left)
+	}
+}
+
+// A case received before(d, n) is n working days old on d, on working days and weekends.
+func TestBeforeGivesTheAge(t *testing.T) {
+	for _, d := range []string{"2026-11-27", "2026-11-28", "2026-11-29", "2026-10-01", "2026-10-10"} {
+		day, _ := time.ParseInLocation(time.DateOnly, d, clock.Shanghai)
+		for n := 0; n <= 5; n++ {
+			got, err := workday.Default.Workdays(before(day, n), day)
+			if err != nil || got != n {
+				t.Errorf("before(%s, %d) = %s: %d working days old (%v), want %d", d, n, before(day, n).Format(time.DateOnly), got, err, n)
+			}
+		}
 	}
 }
