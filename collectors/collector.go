@@ -72,6 +72,21 @@ var kinds = []func(*config.Config, Deps) ([]Collector, error){
 	exportCollectors,
 }
 
+// seeders continue each kind's counters from the ledger before its collectors first run.
+var seeders = []func(context.Context, []Collector, Deps) error{
+	seedPortals,
+}
+
+// Seed continues the counters of the collectors from the ledger.
+func Seed(ctx context.Context, cs []Collector, d Deps) error {
+	for _, s := range seeders {
+		if err := s(ctx, cs, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Build returns every collector the config asks for.
 func Build(cfg *config.Config, d Deps) ([]Collector, error) {
 	var all []Collector

@@ -82,7 +82,7 @@ func TestExportsImportCaseLedgers(t *testing.T) {
 	if err := cs[0].Collect(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	got, err := d.Ledger.Cases(context.Background(), "objection")
+	got, err := d.Ledger.Cases(context.Background(), "objection", time.Time{})
 	if err != nil || len(got) != 6 || got[1].ID != "YY002" || got[1].Fields["是否有效"] != "是" {
 		t.Fatalf("cases = %+v, %v", got, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/creditwatch/creditwatch/internal/cases"
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/publicity"
@@ -277,6 +278,6 @@ func copyWith(m map[string]string, k, v string) map[string]string {
 
 // today is t's date in Asia/Shanghai, at midnight there.
 func today(t time.Time) time.Time {
-	y, m, d := t.In(config.Shanghai).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, config.Shanghai)
+	y, m, d := t.In(clock.Shanghai).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, clock.Shanghai)
 }

@@ -24,6 +24,7 @@ type Portal struct {
 	target         config.Target
 	expect         Expectation
 	policy         incident.Policy
+	scoring        ledger.Scoring
 	challengeFails bool
 	client         *resty.Client
 	deps           Deps
@@ -52,6 +53,7 @@ func NewPortal(t config.Target, pc config.Portal, d Deps) (*Portal, error) {
 		target:         t,
 		expect:         expectationOf(t, pc.ChallengeMarkers),
 		policy:         incident.Policy{OpenAfter: pc.Incident.OpenAfter, CloseAfter: pc.Incident.CloseAfter},
+		scoring:        ledger.Scoring{Site: t.Site, Scored: t.IsScored(), MergeWindow: pc.MergeWindow(t.Site)},
 		challengeFails: pc.Incident.ChallengeFails(),
 		client:         client,
 		deps:           d,
@@ -176,7 +178,7 @@ func (p *Portal) emit(ctx context.Context, o observation, v Verdict) error {
 		BodyBytes: o.bodyBytes, CertExpiry: o.certExpiry,
 	}
 	// A probe that completed is written even while shutting down.
-	st, tr, err := p.deps.Ledger.RecordProbe(context.WithoutCancel(ctx), rec, p.policy)
+	st, tr, err := p.deps.Ledger.RecordProbe(context.WithoutCancel(ctx), rec, p.policy, p.scoring)
 	if err != nil {
 		return err
 	}
@@ -224,6 +226,45 @@ func (p *Portal) publish(rec ledger.Probe, ph map[string]float64, st incident.St
 	snap.StatusCode, snap.PhaseSeconds, snap.CertExpiry = rec.StatusCode, ph, rec.CertExpiry
 	snap.LastProbe, snap.LastError = rec.StartedAt, rec.Error
 	p.deps.Store.SetPortal(snap)
+}
+
+// seedPortals continues the portal targets' counters from the ledger, so that they never
+// go back to zero with a restart or a reload, and forgets targets no longer configured.
+func seedPortals(ctx context.Context, cs []Collector, d Deps) error {
+	names := map[string]bool{}
+	var fresh []*Portal
+	for _, c := range cs {
+		p, ok := c.(*Portal)
+		if !ok {
+			continue
+		}
+		names[p.target.Name] = true
+		if _, ok := d.Store.Portal(p.target.Name); !ok {
+			fresh = append(fresh, p)
+		}
+	}
+	d.Store.KeepPortals(names)
+	if len(fresh) == 0 {
+		return nil
+	}
+	totals, err := d.Ledger.Totals(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range fresh {
+		snap := &metrics.Portal{Target: p.target.Name, OutcomeTotals: map[string]float64{}}
+		if tt := totals[p.target.Name]; tt != nil {
+			for k, v := range tt.Outcomes {
+				snap.OutcomeTotals[k] = float64(v)
+			}
+			snap.IncidentsTotal, snap.RiskTotal = tt.Incidents, tt.RiskEvents
+			if tt.Open != nil {
+				snap.IncidentOpen, snap.OpenSince = true, tt.Open.StartedAt
+			}
+		}
+		d.Store.SetPortal(snap)
+	}
+	return nil
 }
 
 // discardLogger keeps resty from printing warnings on stderr; creditwatch logs results itself.

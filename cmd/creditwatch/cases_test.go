@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/creditwatch/creditwatch/internal/clock"
 )
 
 const casesScenario = `
@@ -45,7 +47,9 @@ func TestCasesOverTheSimulator(t *testing.T) {
 	start(t, "sim", "--listen", simAddr, "--scenario", writeFile(t, filepath.Join(dir, "sc.yml"), casesScenario))
 	eventually(t, 10*time.Second, "the simulator", func() bool { _, _, err := httpGet("http://" + simAddr + "/-/sim/stats"); return err == nil })
 	writeFile(t, filepath.Join(dir, "token"), "t0k")
-	periodStart := time.Now().AddDate(-1, 0, 0).Format(time.DateOnly)
+	// A yearly period that began 300 days ago, Shanghai time (it rolls over on the
+	// anniversary of this date).
+	periodStart := clock.Date(clock.Day(time.Now()).AddDate(0, 0, -300))
 	cfg := writeFile(t, filepath.Join(dir, "cw.yml"), fmt.Sprintf(`
 platform: {url: "http://%s", token_file: %s, interval: 1s, timeout: 1s}
 storage: {path: %s}

@@ -51,13 +51,14 @@ func TestAuditCommandJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("output is not one JSON object: %v\n%s", err, out)
 	}
-	if res.Total != 14 || res.Due != 11 || res.Reported != 10 || res.Compliant != 6 || res.Timely != 8 {
+	// 13 records decided in the period; the 14th, decided after the audit date, is listed only.
+	if res.Total != 13 || res.Due != 11 || res.Reported != 10 || res.Compliant != 6 || res.Timely != 8 {
 		t.Errorf("figures = %+v", res)
 	}
 	if res.UploadRatio != 10.0/11 || res.ComplianceRatio != 0.6 || res.TimelinessRatio != 0.8 {
 		t.Errorf("ratios = %v %v %v", res.UploadRatio, res.ComplianceRatio, res.TimelinessRatio)
 	}
-	if res.USCCErrorRate == nil || *res.USCCErrorRate != 0.2 {
+	if res.USCCErrorRate == nil || *res.USCCErrorRate != 2.0/9 {
 		t.Errorf("uscc_error_rate = %v", res.USCCErrorRate)
 	}
 	if len(res.Departments) != 3 || len(res.Violations) != 7 {
@@ -69,7 +70,7 @@ func TestAuditCommandJSON(t *testing.T) {
 	}
 	for _, ind := range res.Indicators {
 		if ind.ID == "uscc_error_rate" && (ind.Points == nil || *ind.Points != 0) {
-			t.Errorf("uscc_error_rate points = %v, want 0 at a 20%% error rate", ind.Points)
+			t.Errorf("uscc_error_rate points = %v, want 0 at a 22%% error rate", ind.Points)
 		}
 	}
 }
@@ -85,6 +86,8 @@ func TestAuditCommandExitCodes(t *testing.T) {
 		"wrong kind":                 {[]string{"--kind", "penalty", "../../internal/auditfile/testdata/licence.csv"}, 2, "wrong --kind?"},
 		"bad as-of":                  {[]string{"--kind", "penalty", "--as-of", "2026-02-30", "x.csv"}, 2, `--as-of: "2026-02-30" is not a calendar date`},
 		"bad kind":                   {[]string{"--kind", "fine", "x.csv"}, 2, `--kind: "fine" is not penalty, licence, objection or repair`},
+		"from after as-of": {[]string{"--kind", "penalty", "--from", "2026-12-01", "--as-of", "2026-11-27", "x.csv"}, 2,
+			"--from 2026-12-01 is after --as-of 2026-11-27: the period would be empty"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -104,6 +107,12 @@ func TestCheckCommands(t *testing.T) {
 	}
 	if out, _, code := runCLI(t, "check", "uscc", "91320100748204660Q"); code != 0 || out != "91320100748204660Q valid\n" {
 		t.Errorf("check uscc valid: exit %d %q", code, out)
+	}
+	// The department/category pair and the region are warnings, never invalid.
+	out, _, code = runCLI(t, "check", "uscc", "354109001234567882", "91990000123456788C")
+	want = "354109001234567882 valid\n91990000123456788C valid (warning, not counted: uscc region at position 3: 99 is not a province-level division)\n"
+	if out != want || code != 0 {
+		t.Errorf("check uscc warnings: exit %d\n%s\nwant exit 0\n%s", code, out, want)
 	}
 	if out, _, code := runCLI(t, "check", "workdays", "2026-09-30", "2026-10-15"); code != 0 || out != "7\n" {
 		t.Errorf("check workdays: exit %d %q, want 7", code, out)

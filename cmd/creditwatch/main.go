@@ -49,15 +49,16 @@ func run(args []string) int {
 	scoreCfg := score.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
 	scoreStore := score.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
 	scoreFormat := score.Flag("format", "Output format: text or json.").Default("text").Enum("text", "json")
+	scoreAsOf := score.Flag("as-of", "Print the card as it stood at the end of this day, YYYY-MM-DD (Asia/Shanghai); default now.").String()
 
 	audit := a.Command("audit", "Audit a licence or penalty export (CSV or XLSX) before it is submitted.")
 	auditKind := audit.Flag("kind", "Record kind: penalty, licence, objection or repair.").Required().String()
-	auditAsOf := audit.Flag("as-of", "Audit date, YYYY-MM-DD; default today in Asia/Shanghai.").String()
+	auditAsOf := audit.Flag("as-of", "Audit date, YYYY-MM-DD; default today in Asia/Shanghai. Reports dated later have not happened yet.").String()
 	auditFormat := audit.Flag("format", "Output format: text or json.").Default("text").Enum("text", "json")
 	auditAllow := audit.Flag("allow-codes", "File of known codes that fail the checksum but are accepted, one per line.").String()
 	auditHolidays := audit.Flag("holidays", "Holiday override file for years the built-in calendar lacks.").String()
 	auditFile := audit.Arg("file", "CSV or XLSX file.").Required().String()
-	auditFrom := audit.Flag("from", "Objections and repairs: period start, YYYY-MM-DD; default 1 January of the audit year.").String()
+	auditFrom := audit.Flag("from", "Assessment period start, YYYY-MM-DD; default 1 January of the audit year. Records decided earlier are checked but not counted.").String()
 	auditPublished := audit.Flag("publicity-records", "Objections: publicity records published in the period, for the objection share.").Default("-1").Int()
 	auditRepairRule := audit.Flag("repair-rule", "Repairs: minimum publication period rule, 2019 or 2023.").Default("2019").String()
 
@@ -127,7 +128,8 @@ func run(args []string) int {
 	case checkWD.FullCommand():
 		err = app.CheckWorkdays(os.Stdout, *checkWDFrom, *checkWDTo, *checkWDHolidays)
 	case score.FullCommand():
-		err = app.Score(ctx, *scoreCfg, *scoreStore, *scoreFormat, os.Stdout)
+		err = app.Score(ctx, app.ScoreOptions{ConfigFile: *scoreCfg, StoragePath: *scoreStore, Format: *scoreFormat,
+			AsOf: *scoreAsOf, Out: os.Stdout})
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "creditwatch %s: %v\n", cmd, err)

@@ -12,14 +12,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/clock"
+	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/zh"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/creditwatch/creditwatch/internal/auditfile"
+	"github.com/creditwatch/creditwatch/internal/card"
 	"github.com/creditwatch/creditwatch/internal/cases"
-	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 	"github.com/creditwatch/creditwatch/internal/scoring"
 	"github.com/creditwatch/creditwatch/internal/workday"
@@ -44,12 +46,12 @@ type AuditOptions struct {
 // Audit audits an export file. It fails with exit code 2 when the file cannot be read, and
 // succeeds whatever the file holds.
 func Audit(ctx context.Context, o AuditOptions) error {
-	asOf, err := auditDate(o.AsOf)
+	from, asOf, err := auditPeriod(o.From, o.AsOf)
 	if err != nil {
 		return err
 	}
 	if o.Kind == cases.KindObjection || o.Kind == cases.KindRepair {
-		return auditCases(ctx, o, asOf)
+		return auditCases(ctx, o, from, asOf)
 	}
 	kind, err := publicity.ParseKind(o.Kind)
 	if err != nil {
@@ -71,11 +73,15 @@ func Audit(ctx context.Context, o AuditOptions) error {
 	defer spill.Close()
 	w := bufio.NewWriter(spill)
 	enc := json.NewEncoder(w)
-	var nViolations int
+	var nViolations, nWarnings int
 	var sample []publicity.Violation
-	opts := auditfile.Options{Kind: kind, AsOf: asOf, Calendar: cal, Allowed: allowed,
+	opts := auditfile.Options{Kind: kind, From: from, AsOf: asOf, Calendar: cal, Allowed: allowed,
 		Violation: func(v publicity.Violation) error {
-			nViolations++
+			if v.Rule == publicity.RuleCodeWarning {
+				nWarnings++
+			} else {
+				nViolations++
+			}
 			if len(sample) < 30 {
 				sample = append(sample, v)
 			}
@@ -98,25 +104,34 @@ func Audit(ctx context.Context, o AuditOptions) error {
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("spilling violations: %w", err)
 	}
-	card := auditCard(res)
+	results := auditCard(res)
 	switch o.Format {
 	case "json":
-		return writeAuditJSON(o.Out, res, card, spill)
+		return writeAuditJSON(o.Out, res, results, spill)
 	default:
-		return writeAuditText(o.Out, o.File, res, card, nViolations, sample)
+		return writeAuditText(o.Out, o.File, res, results, nViolations, nWarnings, sample)
 	}
 }
 
-func auditDate(s string) (time.Time, error) {
-	if s == "" {
-		y, m, d := time.Now().In(config.Shanghai).Date()
-		return time.Date(y, m, d, 0, 0, 0, 0, config.Shanghai), nil
+// auditPeriod reads --from and --as-of: the audit date defaults to today in Asia/Shanghai,
+// the period start to 1 January of the audit date's year.
+func auditPeriod(fromFlag, asOfFlag string) (from, asOf time.Time, err error) {
+	asOf = clock.Day(time.Now())
+	if asOfFlag != "" {
+		if asOf, err = publicity.ParseDate(asOfFlag); err != nil {
+			return from, asOf, exitErr(2, "--as-of: %w", err)
+		}
 	}
-	t, err := publicity.ParseDate(s)
-	if err != nil {
-		return time.Time{}, exitErr(2, "--as-of: %w", err)
+	from = clock.YearStart(asOf)
+	if fromFlag != "" {
+		if from, err = publicity.ParseDate(fromFlag); err != nil {
+			return from, asOf, exitErr(2, "--from: %w", err)
+		}
+		if from.After(asOf) {
+			return from, asOf, exitErr(2, "--from %s is after --as-of %s: the period would be empty", clock.Date(from), clock.Date(asOf))
+		}
 	}
-	return t, nil
+	return from, asOf, nil
 }
 
 func calendar(overrides string) (*workday.Calendar, error) {
@@ -167,13 +182,19 @@ func progress(f *os.File) func(done, total int64, unit string) {
 
 // auditCard scores what an audit can observe: the publicity gate and the code error rate.
 func auditCard(res *publicity.Result) []scoring.Result {
-	obs := map[string]scoring.Observation{
-		"publicity_upload_compliance_timeliness": {Known: true, Ratios: []float64{res.UploadRatio, res.ComplianceRatio, res.TimelinessRatio}},
-		"uscc_error_rate":                        {Known: true, Value: res.USCCErrorRate},
+	p := &card.Publicity{Watched: true, Codes: res.USCC,
+		Departments: []ledger.DepartmentFigures{{Kind: res.Kind, Figures: res.Figures}}}
+	if res.DeadlineUnknown > 0 {
+		p.Unknown = fmt.Sprintf("%d条记录的上报期限落在缺少节假日数据的年份，请用 --holidays 补充", res.DeadlineUnknown)
 	}
+	return knownResults(card.PublicityObservations(p))
+}
+
+// knownResults are the catalogue's rows scored from obs, those with an observation only.
+func knownResults(obs map[string]scoring.Observation) []scoring.Result {
 	var out []scoring.Result
 	for _, r := range scoring.Card(scoring.MustDefault(), obs, scoring.Options{}) {
-		if r.Known {
+		if r.Known || r.Input.Reason != "" {
 			out = append(out, r)
 		}
 	}
@@ -213,16 +234,22 @@ func writeAuditJSON(out io.Writer, res *publicity.Result, card []scoring.Result,
 
 func pct(v float64) string { return fmt.Sprintf("%.2f%%", v*100) }
 
-func writeAuditText(out io.Writer, file string, res *publicity.Result, card []scoring.Result, n int, sample []publicity.Violation) error {
-	kind := map[publicity.Kind]string{publicity.Penalty: "行政处罚", publicity.Licence: "行政许可"}[res.Kind]
-	fmt.Fprintf(out, "“双公示”%s数据审核 · %s · 审核日期 %s\n\n", kind, file, res.AsOf)
-	fmt.Fprintf(out, "记录 %d 条：应报 %d，已上报 %d，合规 %d，及时 %d，即将到期未报 %d\n", res.Total, res.Due, res.Reported, res.Compliant, res.Timely, res.DueSoon)
+func writeAuditText(out io.Writer, file string, res *publicity.Result, results []scoring.Result, n, nWarnings int, sample []publicity.Violation) error {
+	kind := publicity.KindNamesZH[res.Kind]
+	fmt.Fprintf(out, "“双公示”%s数据审核 · %s · 考核期间 %s 至 %s\n\n", kind, file, res.From, res.AsOf)
+	fmt.Fprintf(out, "期内决定的记录 %d 条：应报 %d，已上报 %d，合规 %d，及时 %d，即将到期未报 %d\n", res.Total, res.Due, res.Reported, res.Compliant, res.Timely, res.DueSoon)
+	if res.OutsidePeriod > 0 {
+		fmt.Fprintf(out, "另有 %d 条记录的决定日期不在考核期间内：已检查并列出问题，但不计入比率\n", res.OutsidePeriod)
+	}
 	fmt.Fprintf(out, "上报率 %s · 合规率 %s · 及时率 %s\n", pct(res.UploadRatio), pct(res.ComplianceRatio), pct(res.TimelinessRatio))
 	fmt.Fprintf(out, "统一社会信用代码 %d 个：无效 %d，重码 %d，重错率 %.4f%%\n\n", res.USCC.Distinct, res.USCC.Invalid, res.USCC.Duplicated, res.USCCErrorRate*100)
 	fmt.Fprintln(out, "评分：")
-	for _, r := range card {
+	for _, r := range results {
 		verdict := zh.FormatPoints(r.Points) + " / " + zh.FormatPoints(r.MaxPoints) + " 分"
-		if r.MaxPoints == 0 {
+		switch {
+		case !r.Known:
+			verdict = zh.ExplainZH(r)
+		case r.MaxPoints == 0:
 			verdict = map[bool]string{true: "达标", false: "未达标"}[r.GatePass]
 		}
 		fmt.Fprintf(out, "  %s %s：%s\n", r.Ledger, r.Title, verdict)
@@ -232,7 +259,10 @@ func writeAuditText(out io.Writer, file string, res *publicity.Result, card []sc
 		fmt.Fprintf(out, "  %s：记录 %d，应报 %d，已报 %d，合规 %d，及时 %d；上报率 %s，合规率 %s，及时率 %s\n", d.Department,
 			d.Total, d.Due, d.Reported, d.Compliant, d.Timely, pct(d.UploadRatio), pct(d.ComplianceRatio), pct(d.TimelinessRatio))
 	}
-	if n > 0 {
+	if nWarnings > 0 {
+		fmt.Fprintf(out, "\n代码提示 %d 处（登记管理部门与机构类别组合或行政区划不在已知表中；代码有效，不计入重错率）\n", nWarnings)
+	}
+	if n+nWarnings > 0 {
 		fmt.Fprintf(out, "\n问题 %d 处，按规则：\n", n)
 		rules := make([]string, 0, len(res.ViolationsByRule))
 		for r := range res.ViolationsByRule {

@@ -9,10 +9,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/card"
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/zh"
 
 	"github.com/creditwatch/creditwatch/internal/cases"
-	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 	"github.com/creditwatch/creditwatch/internal/recfile"
 	"github.com/creditwatch/creditwatch/internal/scoring"
@@ -21,15 +22,7 @@ import (
 var caseDateColumns = map[string]bool{cases.FieldReceived: true, cases.FieldClosed: true, cases.FieldPenaltyDate: true, cases.FieldApplied: true}
 
 // auditCases audits an objection or repair ledger file.
-func auditCases(ctx context.Context, o AuditOptions, asOf time.Time) error {
-	from := time.Date(asOf.Year(), 1, 1, 0, 0, 0, 0, config.Shanghai)
-	if o.From != "" {
-		t, err := publicity.ParseDate(o.From)
-		if err != nil {
-			return exitErr(2, "--from: %w", err)
-		}
-		from = t
-	}
+func auditCases(ctx context.Context, o AuditOptions, from, asOf time.Time) error {
 	cal, err := calendar(o.Holidays)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
@@ -46,19 +39,11 @@ func auditCases(ctx context.Context, o AuditOptions, asOf time.Time) error {
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
-	c := &cases.Checker{Opts: opts, Now: asOf.Add(24*time.Hour - time.Second),
-		Period: cases.Period{From: from, To: asOf.AddDate(0, 0, 1)}}
-	sum, ofs, rfs, err := c.Summarize(objs, reps)
-	if err != nil {
-		return err
-	}
-	obs := sum.Observations(o.PublicityRecords, o.Kind == cases.KindObjection, o.Kind == cases.KindRepair)
-	var card []scoring.Result
-	for _, r := range scoring.Card(scoring.MustDefault(), obs, scoring.Options{}) {
-		if r.Known {
-			card = append(card, r)
-		}
-	}
+	c := &cases.Checker{Opts: opts, Now: clock.NextDay(asOf).Add(-time.Second),
+		Period: cases.Period{From: from, To: clock.NextDay(asOf)}}
+	sum, ofs, rfs := c.Summarize(objs, reps)
+	obs := card.CaseObservations(sum, o.PublicityRecords, o.Kind == cases.KindObjection, o.Kind == cases.KindRepair)
+	results := knownResults(obs)
 	if o.Format == "json" {
 		var findings any = rfs
 		if o.Kind == cases.KindObjection {
@@ -67,9 +52,9 @@ func auditCases(ctx context.Context, o AuditOptions, asOf time.Time) error {
 		enc := json.NewEncoder(o.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"kind": o.Kind, "as_of": asOf.Format(time.DateOnly), "period_from": from.Format(time.DateOnly),
-			"summary": sum, "indicators": rows(card), "cases": findings})
+			"summary": sum, "indicators": rows(results), "cases": findings})
 	}
-	writeCasesText(o.Out, o, asOf, from, sum, card, ofs, rfs)
+	writeCasesText(o.Out, o, asOf, from, sum, results, ofs, rfs)
 	return nil
 }
 
@@ -134,14 +119,19 @@ func writeCasesText(out io.Writer, o AuditOptions, asOf, from time.Time, s cases
 			lines = append(lines, fmt.Sprintf("  %s 结果未于办结当日同步", f.ID))
 		case f.Warning:
 			lines = append(lines, fmt.Sprintf("  %s 已受理%d个工作日仍未办结", f.ID, f.Workdays))
+		case f.Unknown != "":
+			lines = append(lines, "  "+f.Unknown)
 		}
 		for _, p := range f.Problems {
 			lines = append(lines, fmt.Sprintf("  %s [%s] %s", f.ID, p.Field, p.Message))
 		}
 	}
 	for _, f := range rfs {
-		if f.Overdue {
-			lines = append(lines, fmt.Sprintf("  %s 办理%d个工作日，超过3个工作日", f.ID, f.Workdays))
+		if f.OverdueInPeriod {
+			lines = append(lines, fmt.Sprintf("  %s 办理%d个工作日，超过3个工作日（%s起超期）", f.ID, f.Workdays, f.OverdueOn))
+		}
+		if f.Unknown != "" {
+			lines = append(lines, "  "+f.Unknown)
 		}
 		if f.Approved && !f.Compliant {
 			lines = append(lines, fmt.Sprintf("  %s 不合规：%s", f.ID, strings.Join(f.Reasons, "；")))

@@ -8,12 +8,13 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/creditwatch/creditwatch/internal/zh"
+	"github.com/creditwatch/creditwatch/internal/card"
+	"github.com/creditwatch/creditwatch/internal/clock"
 
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/scoring"
-	"github.com/creditwatch/creditwatch/internal/service"
+	"github.com/creditwatch/creditwatch/internal/zh"
 )
 
 // CheckConfig validates a config file and lists every problem.
@@ -22,17 +23,49 @@ func CheckConfig(path string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%s: OK, %d portal target(s), ledger at %s, period from %s\n", path,
-		len(cfg.Portal.Targets), cfg.Storage.Path, cfg.Assessment.PeriodFrom(time.Now()).Format(time.DateOnly))
-	return nil
-}
-
-// Score prints the score card of the period to date from the ledger.
-func Score(ctx context.Context, cfgPath, storage, format string, out io.Writer) error {
-	cfg, err := config.Load(cfgPath)
+	set, err := card.SettingsOf(cfg)
 	if err != nil {
 		return err
 	}
+	from := set.PeriodStart(time.Now())
+	fmt.Fprintf(out, "%s: OK, %d portal target(s), ledger at %s, period from %s\n", path,
+		len(cfg.Portal.Targets), cfg.Storage.Path, clock.Date(from))
+	return nil
+}
+
+// ScoreOptions are the score subcommand's flags.
+type ScoreOptions struct {
+	ConfigFile, StoragePath, Format string
+	AsOf                            string // YYYY-MM-DD: the card as it stood at the end of that day; now when empty
+	Out                             io.Writer
+}
+
+// Score prints the score card of the period from the ledger, as of now or of the end of a
+// past day.
+func Score(ctx context.Context, o ScoreOptions) error {
+	if o.Format != "text" && o.Format != "json" {
+		return exitErr(2, "--format: %q is not text or json", o.Format)
+	}
+	at := card.Now(time.Now())
+	if o.AsOf != "" {
+		d, err := clock.ParseDate(o.AsOf)
+		if err != nil {
+			return exitErr(2, "--as-of: %w", err)
+		}
+		at = clock.NextDay(d)
+		if at.After(time.Now()) {
+			at = time.Now()
+		}
+	}
+	cfg, err := config.Load(o.ConfigFile)
+	if err != nil {
+		return err
+	}
+	set, err := card.SettingsOf(cfg)
+	if err != nil {
+		return err
+	}
+	storage := o.StoragePath
 	if storage == "" {
 		storage = cfg.Storage.Path
 	}
@@ -41,18 +74,14 @@ func Score(ctx context.Context, cfgPath, storage, format string, out io.Writer) 
 		return err
 	}
 	defer l.Close()
-	now := time.Now()
-	card, err := service.Score(ctx, l, scoring.MustDefault(), cfg, now)
+	c, err := card.Period(ctx, l, set, at, card.Options{})
 	if err != nil {
 		return err
 	}
-	switch format {
-	case "json":
-		return writeCardJSON(out, card, cfg.Assessment.PeriodFrom(now), now)
-	case "text":
-		return writeCardText(out, card, cfg.Assessment.PeriodFrom(now), now)
+	if o.Format == "json" {
+		return writeCardJSON(o.Out, c.Results, c.From, at)
 	}
-	return fmt.Errorf("--format: %q is not text or json", format)
+	return writeCardText(o.Out, c.Results, c.From, at)
 }
 
 type cardRow struct {
@@ -87,15 +116,15 @@ func writeCardJSON(out io.Writer, card []scoring.Result, from, to time.Time) err
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]any{
-		"period_start": from.In(config.Shanghai).Format(time.RFC3339),
-		"period_end":   to.In(config.Shanghai).Format(time.RFC3339),
+		"period_start": from.In(clock.Shanghai).Format(time.RFC3339),
+		"period_end":   to.In(clock.Shanghai).Format(time.RFC3339),
 		"indicators":   rows(card),
 	})
 }
 
 func writeCardText(out io.Writer, card []scoring.Result, from, to time.Time) error {
-	fmt.Fprintf(out, "评分卡 · 考核周期 %s 至 %s（北京时间）\n\n", from.In(config.Shanghai).Format("2006-01-02"),
-		to.In(config.Shanghai).Format("2006-01-02 15:04"))
+	fmt.Fprintf(out, "评分卡 · 考核周期 %s 至 %s（北京时间）\n\n", from.In(clock.Shanghai).Format("2006-01-02"),
+		to.In(clock.Shanghai).Format("2006-01-02 15:04"))
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "台账条目\t指标\t满分\t得分\t依据")
 	for _, r := range rows(card) {

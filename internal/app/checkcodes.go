@@ -3,19 +3,29 @@ package app
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/creditwatch/creditwatch/internal/amcal"
 	"github.com/creditwatch/creditwatch/internal/codes"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 )
 
-// CheckUSCC prints "CODE valid" or "CODE invalid: reason" per code; exit 1 if any is invalid.
+// CheckUSCC prints "CODE valid" or "CODE invalid: reason" per code, with the warnings of a
+// valid code that is unusual; exit 1 if any is invalid.
 func CheckUSCC(out io.Writer, list []string) error {
 	bad := 0
 	for _, c := range list {
 		if err := codes.USCC(c); err != nil {
 			bad++
 			fmt.Fprintf(out, "%s invalid: %v\n", c, err)
+			continue
+		}
+		var ws []string
+		for _, w := range codes.USCCWarnings(c) {
+			ws = append(ws, w.Error())
+		}
+		if len(ws) > 0 {
+			fmt.Fprintf(out, "%s valid (warning, not counted: %s)\n", c, strings.Join(ws, "; "))
 			continue
 		}
 		fmt.Fprintf(out, "%s valid\n", c)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/card"
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/report"
@@ -30,6 +31,10 @@ func Report(ctx context.Context, o ReportOptions) error {
 	if err != nil {
 		return err
 	}
+	set, err := card.SettingsOf(cfg)
+	if err != nil {
+		return err
+	}
 	path := cfg.Storage.Path
 	if o.StoragePath != "" {
 		path = o.StoragePath
@@ -39,7 +44,7 @@ func Report(ctx context.Context, o ReportOptions) error {
 		return err
 	}
 	defer l.Close()
-	r, err := report.Generate(ctx, l, cfg, report.Options{Month: o.Month, Now: time.Now(), Recompute: o.Recompute})
+	r, err := report.Generate(ctx, l, cfg, set, report.Options{Month: o.Month, Now: time.Now(), Recompute: o.Recompute})
 	if err != nil {
 		return err
 	}

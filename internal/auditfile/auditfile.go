@@ -19,6 +19,7 @@ import (
 // Options of one audit.
 type Options struct {
 	Kind     publicity.Kind
+	From     time.Time // period start: records decided earlier are checked but not counted
 	AsOf     time.Time
 	Calendar *workday.Calendar
 	Allowed  map[string]bool
@@ -26,7 +27,8 @@ type Options struct {
 	TempDir  string
 	// Progress, when set, is called now and then with how far the file has been read.
 	Progress func(done, total int64, unit string)
-	// Violation, when set, receives every violation as it is found.
+	// Violation, when set, receives every violation as it is found, and every code warning
+	// (rule publicity.RuleCodeWarning), which is listed but never counted.
 	Violation func(publicity.Violation) error
 }
 
@@ -60,7 +62,7 @@ func Run(ctx context.Context, path string, o Options) (*publicity.Result, error)
 	if cal == nil {
 		cal = workday.Default
 	}
-	a := publicity.NewAuditor(o.Kind, o.AsOf, cal, o.Allowed, idx)
+	a := publicity.NewAuditor(o.Kind, o.From, o.AsOf, cal, o.Allowed, idx)
 	for n := 0; ; n++ {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -77,9 +79,10 @@ func Run(ctx context.Context, path string, o Options) (*publicity.Result, error)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrUnreadable, path, err)
 		}
-		vs, _ := a.Add(publicity.Record{Kind: o.Kind, Row: row.Line, Header: header, Values: row.Values})
+		rec := publicity.Record{Kind: o.Kind, Row: row.Line, Header: header, Values: row.Values}
+		vs, _ := a.Add(rec)
 		if o.Violation != nil {
-			for _, v := range vs {
+			for _, v := range append(vs, a.Checker.CodeWarnings(rec)...) {
 				if err := o.Violation(v); err != nil {
 					return nil, err
 				}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 	"github.com/creditwatch/creditwatch/internal/recfile"
 	"github.com/creditwatch/creditwatch/internal/workday"
@@ -21,21 +21,22 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files and the XLSX fixture")
 
-var asOf = time.Date(2026, 11, 27, 0, 0, 0, 0, config.Shanghai)
+var asOf = time.Date(2026, 11, 27, 0, 0, 0, 0, clock.Shanghai)
 
 type want struct {
 	total, due, reported, compliant, timely, dueSoon int
-	rules                                            map[string]int
+	rules                                            map[string]int // of the records counted in the period
+	listed, outside                                  int            // violations listed (of every record); records not counted
 	distinct, invalid, duplicated                    int
 }
 
 // The figures below were worked out by hand from the fixtures; see the comments in
 // testdata/README.md for each row.
 var penaltyWant = want{
-	total: 14, due: 11, reported: 10, compliant: 6, timely: 8, dueSoon: 1,
-	rules: map[string]int{"bad_date": 1, "bad_code": 1, "missing_field": 1, "bad_id_number": 1,
-		"future_date": 1, "bad_category": 1, "bad_amount": 1},
-	distinct: 10, invalid: 1, duplicated: 1,
+	total: 13, due: 11, reported: 10, compliant: 6, timely: 8, dueSoon: 1,
+	rules:  map[string]int{"bad_date": 1, "bad_code": 1, "missing_field": 1, "bad_id_number": 1},
+	listed: 7, outside: 1,
+	distinct: 9, invalid: 1, duplicated: 1,
 }
 
 func TestAuditFixtures(t *testing.T) {
@@ -52,14 +53,14 @@ func TestAuditFixtures(t *testing.T) {
 		"penalty xlsx": {"testdata/penalty.xlsx", publicity.Penalty, penaltyWant},
 		"licence csv": {"testdata/licence.csv", publicity.Licence, want{
 			total: 4, due: 3, reported: 3, compliant: 1, timely: 2,
-			rules:    map[string]int{"missing_code": 1, "missing_legal_rep": 1, "bad_category": 1, "date_order": 1},
-			distinct: 3,
+			rules:  map[string]int{"missing_code": 1, "missing_legal_rep": 1, "bad_category": 1, "date_order": 1},
+			listed: 4, distinct: 3,
 		}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			var vs []publicity.Violation
-			res, err := Run(context.Background(), tc.file, Options{Kind: tc.kind, AsOf: asOf,
+			res, err := Run(context.Background(), tc.file, Options{Kind: tc.kind, From: clock.YearStart(asOf), AsOf: asOf,
 				Violation: func(v publicity.Violation) error { vs = append(vs, v); return nil }})
 			if err != nil {
 				t.Fatal(err)
@@ -77,8 +78,9 @@ func TestAuditFixtures(t *testing.T) {
 					t.Errorf("violations of %s = %d, want %d", rule, res.ViolationsByRule[rule], n)
 				}
 			}
-			if len(vs) != sum(w.rules) {
-				t.Errorf("%d violations reported, want %d: %+v", len(vs), sum(w.rules), vs)
+			if len(vs) != w.listed || res.OutsidePeriod != w.outside {
+				t.Errorf("%d violations listed, %d records outside the period; want %d and %d: %+v", len(vs),
+					res.OutsidePeriod, w.listed, w.outside, vs)
 			}
 			if res.USCC != (publicity.CodeStats{Distinct: w.distinct, Invalid: w.invalid, Duplicated: w.duplicated}) {
 				t.Errorf("codes = %+v, want %d distinct, %d invalid, %d duplicated", res.USCC, w.distinct, w.invalid, w.duplicated)
@@ -159,14 +161,6 @@ func writeTemp(t *testing.T, dir, name, content string) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func sum(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
-	}
-	return n
 }
 
 func compareJSON(t *testing.T, path string, v any) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 	"github.com/creditwatch/creditwatch/internal/recfile"
@@ -56,11 +57,12 @@ func TestLedgerAgreesWithAudit(t *testing.T) {
 	storeFixture(t, l, "testdata/penalty.csv", publicity.Penalty, t0.Add(-time.Hour))
 
 	next, _ := workday.Default.AddWorkdays(asOf, 1)
-	figs, err := l.PublicityFigures(ctx, asOf, next)
+	view := ledger.View{At: clock.NextDay(asOf), From: clock.YearStart(asOf)}
+	figs, err := l.PublicityFigures(ctx, view, next)
 	if err != nil {
 		t.Fatal(err)
 	}
-	audit, err := Run(ctx, "testdata/penalty.csv", Options{Kind: publicity.Penalty, AsOf: asOf})
+	audit, err := Run(ctx, "testdata/penalty.csv", Options{Kind: publicity.Penalty, From: view.From, AsOf: asOf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +82,7 @@ func TestLedgerAgreesWithAudit(t *testing.T) {
 			}
 		}
 	}
-	st, err := l.PublicityCodeStats(ctx)
+	st, err := l.PublicityCodeStats(ctx, view)
 	if err != nil || st != audit.USCC {
 		t.Errorf("ledger codes %+v (%v), audit %+v", st, err, audit.USCC)
 	}

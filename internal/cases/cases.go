@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 )
 
@@ -151,8 +151,8 @@ func (p *parser) date(field string, required bool) time.Time {
 	if err != nil {
 		// Exports sometimes carry a time with the date.
 		if ts, err2 := ParseTimestamp(v); err2 == nil {
-			y, m, d := ts.In(config.Shanghai).Date()
-			return time.Date(y, m, d, 0, 0, 0, 0, config.Shanghai)
+			y, m, d := ts.In(clock.Shanghai).Date()
+			return time.Date(y, m, d, 0, 0, 0, 0, clock.Shanghai)
 		}
 		p.problem(field, fmt.Sprintf("日期“%s”无法识别", v))
 		return time.Time{}
@@ -199,7 +199,7 @@ func ParseTimestamp(s string) (time.Time, error) {
 		for i := 1; i <= 6; i++ {
 			n[i-1], _ = strconv.Atoi(m[i])
 		}
-		t := time.Date(n[0], time.Month(n[1]), n[2], n[3], n[4], n[5], 0, config.Shanghai)
+		t := time.Date(n[0], time.Month(n[1]), n[2], n[3], n[4], n[5], 0, clock.Shanghai)
 		if t.Month() == time.Month(n[1]) && t.Day() == n[2] && n[3] < 24 {
 			return t, nil
 		}
@@ -219,4 +219,4 @@ func SameDay(closed, synced time.Time) bool {
 	return civil(closed) == civil(synced)
 }
 
-func civil(t time.Time) string { return t.In(config.Shanghai).Format(time.DateOnly) }
+func civil(t time.Time) string { return t.In(clock.Shanghai).Format(time.DateOnly) }

@@ -11,25 +11,13 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	_ "time/tzdata" // Asia/Shanghai even where the system has no zoneinfo
 
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/scoring"
 )
-
-// Shanghai is the time zone every date in the config and every shown time is read in.
-var Shanghai = mustZone("Asia/Shanghai")
-
-func mustZone(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		// The binary embeds time/tzdata, so this only fails on a broken build.
-		panic(err)
-	}
-	return loc
-}
 
 // Config is the whole configuration file.
 type Config struct {
@@ -94,8 +82,14 @@ type Portal struct {
 
 // Target is one probed URL.
 type Target struct {
-	Name         string   `yaml:"name"`
-	URL          string   `yaml:"url"`
+	Name string `yaml:"name"`
+	URL  string `yaml:"url"`
+	// Site is the site the target is a page of: overlapping incidents of one site are one
+	// scored outage however many of its pages are probed. Default DefaultSite.
+	Site string `yaml:"site"`
+	// Scored says whether the site is the assessed credit portal; false for a backup or
+	// staging site, whose incidents are recorded and alerted but cost no points.
+	Scored       *bool    `yaml:"scored"`
 	Interval     Duration `yaml:"interval"`
 	Timeout      Duration `yaml:"timeout"`
 	Jitter       Duration `yaml:"jitter"`
@@ -145,7 +139,7 @@ func (a Assessment) PeriodFrom(now time.Time) time.Time {
 	if !a.PeriodStart.IsZero() {
 		return a.PeriodStart.Time
 	}
-	return time.Date(now.In(Shanghai).Year(), 1, 1, 0, 0, 0, 0, Shanghai)
+	return clock.YearStart(now)
 }
 
 // Duration is a time span written as Prometheus writes them: 500ms, 30s, 5m, 1h, 1d.
@@ -171,7 +165,7 @@ type Date struct{ time.Time }
 
 // UnmarshalYAML parses YYYY-MM-DD.
 func (d *Date) UnmarshalYAML(n *yaml.Node) error {
-	t, err := time.ParseInLocation(time.DateOnly, n.Value, Shanghai)
+	t, err := time.ParseInLocation(time.DateOnly, n.Value, clock.Shanghai)
 	if err != nil {
 		return fmt.Errorf("line %d: %q is not a date in YYYY-MM-DD form", n.Line, n.Value)
 	}
@@ -189,6 +183,7 @@ const (
 	DefaultCloseAfter   = 2
 	DefaultStoragePath  = "data/creditwatch.db"
 	DefaultUserAgent    = "creditwatch (credit portal availability monitor)"
+	DefaultSite         = "portal"
 )
 
 // DefaultChallengeMarkers are fragments of the challenge pages of WAFs common on
@@ -285,6 +280,13 @@ func (c *Config) applyDefaults(now time.Time) {
 		if t.UserAgent == "" {
 			t.UserAgent = DefaultUserAgent
 		}
+		if t.Site == "" {
+			t.Site = DefaultSite
+		}
+		if t.Scored == nil {
+			yes := true
+			t.Scored = &yes
+		}
 	}
 	if c.Storage.Path == "" {
 		c.Storage.Path = DefaultStoragePath
@@ -358,6 +360,9 @@ func (c *Config) validate(root *yaml.Node) error {
 			p.add(at("name"), "%q is already the name of portal.targets[%d]", t.Name, j)
 		}
 		names[t.Name] = i
+		if !targetName.MatchString(t.Site) {
+			p.add(at("site"), "%q is not a valid site name (lower-case letters, digits, '-', '_', '.'; at most 63)", t.Site)
+		}
 		if u, err := url.Parse(t.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			p.add(at("url"), "%q is not an http or https URL", t.URL)
 		} else if u.User != nil {
@@ -394,6 +399,22 @@ func (c *Config) validate(root *yaml.Node) error {
 		p.add([]any{"assessment", "rounding"}, "%q is not ceil or exact", c.Assessment.Rounding)
 	}
 	return errors.Join(p.errs...)
+}
+
+// IsScored reports whether the target's site is the assessed portal.
+func (t Target) IsScored() bool { return t.Scored == nil || *t.Scored }
+
+// MergeWindow is how soon after an incident of a site ends another of the same site is
+// still the same outage: the time the longest-probed page of the site takes to confirm a
+// recovery (close_after probes).
+func (p Portal) MergeWindow(site string) time.Duration {
+	var w time.Duration
+	for _, t := range p.Targets {
+		if t.Site == site {
+			w = max(w, time.Duration(p.Incident.CloseAfter)*t.Interval.D())
+		}
+	}
+	return w
 }
 
 // ChallengeFails reports whether a WAF challenge counts as a failed probe.

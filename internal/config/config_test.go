@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/creditwatch/creditwatch/internal/clock"
 )
 
 var fixedNow = time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
@@ -25,7 +27,7 @@ func TestParseGood(t *testing.T) {
 	if !cfg.Portal.Incident.ChallengeFails() {
 		t.Error("a WAF challenge must count as a failure by default")
 	}
-	if want := time.Date(2026, 1, 1, 0, 0, 0, 0, Shanghai); !cfg.Assessment.PeriodFrom(fixedNow.AddDate(2, 0, 0)).Equal(want) {
+	if want := time.Date(2026, 1, 1, 0, 0, 0, 0, clock.Shanghai); !cfg.Assessment.PeriodFrom(fixedNow.AddDate(2, 0, 0)).Equal(want) {
 		t.Errorf("period_start = %v, want %v whatever the date", cfg.Assessment.PeriodStart, want)
 	}
 }
@@ -47,7 +49,7 @@ func TestParseDefaults(t *testing.T) {
 		"close_after":   {cfg.Portal.Incident.CloseAfter, 2},
 		"storage":       {cfg.Storage.Path, DefaultStoragePath},
 		"rounding":      {cfg.Assessment.Rounding, "ceil"},
-		// 03:00 UTC on 27 Nov is in 2026 in Shanghai too; the period starts on 1 Jan there.
+		// 03:00 UTC on 27 Nov is in 2026 in clock.Shanghai too; the period starts on 1 Jan there.
 		"period start": {cfg.Assessment.PeriodFrom(fixedNow).UTC(), time.Date(2025, 12, 31, 16, 0, 0, 0, time.UTC)},
 	}
 	for name, c := range checks {
@@ -63,7 +65,7 @@ func TestDefaultPeriodRollsOverAtShanghaiNewYear(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A service started in 2026 and still running: 15:59 UTC on 31 Dec is still 2026 in
-	// Shanghai, 16:00 UTC is already 1 Jan 2027 there.
+	// clock.Shanghai, 16:00 UTC is already 1 Jan 2027 there.
 	for now, year := range map[time.Time]int{
 		time.Date(2026, 12, 31, 15, 59, 0, 0, time.UTC): 2026,
 		time.Date(2026, 12, 31, 16, 0, 0, 0, time.UTC):  2027,

@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 )
 
@@ -19,30 +21,85 @@ type CaseRecord struct {
 	Fields    map[string]string
 }
 
-const upsertCase = `INSERT INTO cases VALUES (?,?,?,?,?,?)
-	ON CONFLICT (kind, id) DO UPDATE SET source = excluded.source, updated_at = excluded.updated_at,
-	stored_at = excluded.stored_at, fields = excluded.fields WHERE excluded.updated_at >= cases.updated_at`
-
-// StoreCases upserts cases (an older version never overwrites a newer one) and moves the
-// stream's cursor, in one transaction.
+// StoreCases stores cases (a newer version supersedes the stored one, an older one is
+// ignored) and moves the stream's cursor, in one transaction.
 func (l *Ledger) StoreCases(ctx context.Context, cs []CaseRecord, next *Cursor) error {
 	return l.inTx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, upsertCase)
+		w, err := newCaseWriter(ctx, tx)
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer w.close()
 		for _, c := range cs {
-			fields, err := json.Marshal(c.Fields)
-			if err != nil {
+			if err := w.put(ctx, c); err != nil {
 				return err
-			}
-			if _, err := st.ExecContext(ctx, c.Kind, c.ID, c.Source, ms(c.UpdatedAt), ms(time.Now()), string(fields)); err != nil {
-				return fmt.Errorf("storing %s %s: %w", c.Kind, c.ID, err)
 			}
 		}
 		return saveCursor(ctx, tx, next)
 	})
+}
+
+type caseWriter struct {
+	current, supersede, replace, insert *sql.Stmt
+}
+
+func newCaseWriter(ctx context.Context, tx *sql.Tx) (*caseWriter, error) {
+	w := &caseWriter{}
+	for _, s := range []struct {
+		st **sql.Stmt
+		q  string
+	}{
+		{&w.current, `SELECT rid, updated_at FROM cases WHERE kind = ? AND id = ? AND superseded_at IS NULL`},
+		{&w.supersede, `UPDATE cases SET superseded_at = ? WHERE rid = ?`},
+		{&w.replace, `UPDATE cases SET source = ?, stored_at = ?, fields = ? WHERE rid = ?`},
+		{&w.insert, `INSERT INTO cases (kind, id, source, updated_at, effective_at, stored_at, fields) VALUES (?,?,?,?,?,?,?)`},
+	} {
+		var err error
+		if *s.st, err = tx.PrepareContext(ctx, s.q); err != nil {
+			w.close()
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+func (w *caseWriter) close() {
+	for _, s := range []*sql.Stmt{w.current, w.supersede, w.replace, w.insert} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+func (w *caseWriter) put(ctx context.Context, c CaseRecord) error {
+	now := time.Now()
+	fields, err := json.Marshal(c.Fields)
+	if err != nil {
+		return err
+	}
+	var rid, storedUpdate int64
+	err = w.current.QueryRowContext(ctx, c.Kind, c.ID).Scan(&rid, &storedUpdate)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		rid = 0
+	case err != nil:
+		return fmt.Errorf("reading %s %s: %w", c.Kind, c.ID, err)
+	case ms(c.UpdatedAt) < storedUpdate:
+		return nil
+	case ms(c.UpdatedAt) == storedUpdate:
+		_, err := w.replace.ExecContext(ctx, c.Source, ms(now), string(fields), rid)
+		return err
+	}
+	effective := ms(EffectiveAt(c.UpdatedAt, now))
+	if rid != 0 {
+		if _, err := w.supersede.ExecContext(ctx, effective, rid); err != nil {
+			return fmt.Errorf("superseding %s %s: %w", c.Kind, c.ID, err)
+		}
+	}
+	if _, err := w.insert.ExecContext(ctx, c.Kind, c.ID, c.Source, ms(c.UpdatedAt), effective, ms(now), string(fields)); err != nil {
+		return fmt.Errorf("storing %s %s: %w", c.Kind, c.ID, err)
+	}
+	return nil
 }
 
 func saveCursor(ctx context.Context, tx *sql.Tx, next *Cursor) error {
@@ -58,8 +115,16 @@ func saveCursor(ctx context.Context, tx *sql.Tx, next *Cursor) error {
 	return nil
 }
 
-// Cases returns every stored case of a kind, ordered by id.
-func (l *Ledger) Cases(ctx context.Context, kind string) ([]CaseRecord, error) {
+// Cases returns the cases of a kind as they stood just before the instant at (the version of
+// each in force then), ordered by id. A zero at means now: the current versions.
+func (l *Ledger) Cases(ctx context.Context, kind string, at time.Time) ([]CaseRecord, error) {
+	q := `SELECT id, source, updated_at, fields FROM cases WHERE kind = :kind AND superseded_at IS NULL AND effective_at < :at
+		UNION ALL SELECT id, source, updated_at, fields FROM cases WHERE kind = :kind AND superseded_at IS NOT NULL
+			AND superseded_at >= :at AND effective_at < :at ORDER BY id`
+	bound := int64(1<<63 - 1)
+	if !at.IsZero() {
+		bound = ms(at)
+	}
 	var out []CaseRecord
 	err := l.scanRows(ctx, func(rows *sql.Rows) error {
 		var c CaseRecord
@@ -74,44 +139,69 @@ func (l *Ledger) Cases(ctx context.Context, kind string) ([]CaseRecord, error) {
 		}
 		out = append(out, c)
 		return nil
-	}, `SELECT id, source, updated_at, fields FROM cases WHERE kind = ? ORDER BY id`, kind)
+	}, q, sql.Named("kind", kind), sql.Named("at", bound))
 	if err != nil {
 		return nil, fmt.Errorf("listing %s cases: %w", kind, err)
 	}
 	return out, nil
 }
 
-// CountPublicityReported counts publicity records reported (published upstream) on days
-// in [from, to).
-func (l *Ledger) CountPublicityReported(ctx context.Context, from, to time.Time) (int, error) {
-	var n int
-	err := l.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM publicity_records WHERE reported_on >= ? AND reported_on < ?`,
-		from.Format(time.DateOnly), to.Format(time.DateOnly)).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("counting published records: %w", err)
-	}
-	return n, nil
+func backfillReportedOn(ctx context.Context, tx *sql.Tx) error {
+	return backfillFromFields(ctx, tx, `SELECT kind, id, fields, 0, '' FROM publicity_records`,
+		`UPDATE publicity_records SET reported_on = ? WHERE kind = ? AND id = ?`,
+		func(r storedRow) []any {
+			if d, err := publicity.ParseDate(r.fields[publicity.FieldReported]); err == nil {
+				return []any{clock.Date(d)}
+			}
+			return nil
+		})
 }
 
-func backfillReportedOn(ctx context.Context, tx *sql.Tx) error {
-	rows, err := tx.QueryContext(ctx, `SELECT kind, id, fields FROM publicity_records`)
+// backfillDecidedOn gives every stored version its decision date; an unreadable one counts
+// in the period the record arrived in, and a readable one without a deadline needed a year
+// the calendar did not know.
+func backfillDecidedOn(ctx context.Context, tx *sql.Tx) error {
+	return backfillFromFields(ctx, tx, `SELECT kind, rid, fields, effective_at, deadline FROM publicity_records`,
+		`UPDATE publicity_records SET decided_on = ?, deadline_unknown = ? WHERE kind = ? AND rid = ?`,
+		func(r storedRow) []any {
+			if s, ok := publicity.Schemas[publicity.Kind(r.kind)]; ok {
+				if d, err := publicity.ParseDate(r.fields[s.DecisionDate]); err == nil {
+					return []any{clock.Date(d), r.deadline == ""}
+				}
+			}
+			return []any{clock.Date(fromMS(r.effective)), false}
+		})
+}
+
+// storedRow is a publicity record as a backfill reads it.
+type storedRow struct {
+	kind      string
+	key       any
+	fields    map[string]string
+	effective int64
+	deadline  string
+}
+
+// backfillFromFields reads rows (kind, key, fields JSON, effective_at, deadline) and updates
+// each with the values fill returns (nil: leave it) followed by its kind and key.
+func backfillFromFields(ctx context.Context, tx *sql.Tx, sel, upd string, fill func(storedRow) []any) error {
+	rows, err := tx.QueryContext(ctx, sel)
 	if err != nil {
 		return err
 	}
-	type upd struct{ kind, id, on string }
-	var ups []upd
+	var ups [][]any
 	for rows.Next() {
-		var kind, id, fields string
-		if err := rows.Scan(&kind, &id, &fields); err != nil {
+		var r storedRow
+		var fields string
+		if err := rows.Scan(&r.kind, &r.key, &fields, &r.effective, &r.deadline); err != nil {
 			rows.Close()
 			return err
 		}
-		var f map[string]string
-		if json.Unmarshal([]byte(fields), &f) != nil {
-			continue
+		if json.Unmarshal([]byte(fields), &r.fields) != nil {
+			r.fields = map[string]string{}
 		}
-		if d, err := publicity.ParseDate(f[publicity.FieldReported]); err == nil {
-			ups = append(ups, upd{kind, id, d.Format(time.DateOnly)})
+		if vals := fill(r); vals != nil {
+			ups = append(ups, append(vals, r.kind, r.key))
 		}
 	}
 	rows.Close()
@@ -119,7 +209,7 @@ func backfillReportedOn(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	for _, u := range ups {
-		if _, err := tx.ExecContext(ctx, `UPDATE publicity_records SET reported_on = ? WHERE kind = ? AND id = ?`, u.on, u.kind, u.id); err != nil {
+		if _, err := tx.ExecContext(ctx, upd, u...); err != nil {
 			return err
 		}
 	}

@@ -209,12 +209,94 @@ var migrations = []string{
 	// from the index alone.
 	`CREATE INDEX probes_daily ON probes (started_at, target, failed, duration_seconds);
 	DROP INDEX probes_by_time;`,
+	// 7: publicity records keep every version, so that a figure as of a past instant reads
+	// the record as it stood then (a correction made later does not rewrite the past), and
+	// carry their decision date, which decides the period they count in.
+	`CREATE TABLE publicity_versions (
+		rid INTEGER PRIMARY KEY,
+		kind TEXT NOT NULL,
+		id TEXT NOT NULL,
+		source TEXT NOT NULL,
+		updated_at INTEGER NOT NULL,
+		effective_at INTEGER NOT NULL,
+		superseded_at INTEGER,
+		stored_at INTEGER NOT NULL,
+		department TEXT NOT NULL,
+		decided_on TEXT NOT NULL,
+		deadline TEXT NOT NULL,
+		deadline_unknown INTEGER NOT NULL,
+		reported INTEGER NOT NULL,
+		reported_on TEXT NOT NULL,
+		compliant INTEGER NOT NULL,
+		timely INTEGER NOT NULL,
+		subject_code TEXT NOT NULL,
+		subject_name TEXT NOT NULL,
+		code_valid INTEGER NOT NULL,
+		fields TEXT NOT NULL
+	);
+	INSERT INTO publicity_versions (kind, id, source, updated_at, effective_at, stored_at, department, decided_on,
+		deadline, deadline_unknown, reported, reported_on, compliant, timely, subject_code, subject_name, code_valid, fields)
+		SELECT kind, id, source, updated_at, MIN(updated_at, stored_at), stored_at, department, '', deadline, 0,
+		reported, reported_on, compliant, timely, subject_code, subject_name, code_valid, fields FROM publicity_records;
+	CREATE TABLE publicity_version_violations (
+		rid INTEGER NOT NULL REFERENCES publicity_versions (rid) ON DELETE CASCADE,
+		kind TEXT NOT NULL,
+		department TEXT NOT NULL,
+		field TEXT NOT NULL,
+		rule TEXT NOT NULL,
+		message TEXT NOT NULL
+	);
+	INSERT INTO publicity_version_violations (rid, kind, department, field, rule, message)
+		SELECT p.rid, v.kind, v.department, v.field, v.rule, v.message FROM publicity_violations v
+		JOIN publicity_versions p ON p.kind = v.kind AND p.id = v.id;
+	DROP TABLE publicity_violations;
+	DROP TABLE publicity_records;
+	ALTER TABLE publicity_versions RENAME TO publicity_records;
+	ALTER TABLE publicity_version_violations RENAME TO publicity_violations;
+	CREATE UNIQUE INDEX publicity_current ON publicity_records (kind, id) WHERE superseded_at IS NULL;
+	CREATE INDEX publicity_figures ON publicity_records (decided_on, kind, department, reported, reported_on,
+		compliant, timely, deadline, deadline_unknown, effective_at) WHERE superseded_at IS NULL;
+	CREATE INDEX publicity_codes ON publicity_records (subject_code, code_valid, subject_name, decided_on, effective_at)
+		WHERE superseded_at IS NULL AND subject_code != '';
+	CREATE INDEX publicity_by_report_date ON publicity_records (reported_on, effective_at)
+		WHERE superseded_at IS NULL AND reported_on != '';
+	CREATE INDEX publicity_superseded ON publicity_records (superseded_at, effective_at) WHERE superseded_at IS NOT NULL;
+	CREATE INDEX publicity_violations_by_record ON publicity_violations (rid);`,
+	// 8: cases keep every version too: a case closed after an instant was open at it.
+	`CREATE TABLE case_versions (
+		rid INTEGER PRIMARY KEY,
+		kind TEXT NOT NULL,
+		id TEXT NOT NULL,
+		source TEXT NOT NULL,
+		updated_at INTEGER NOT NULL,
+		effective_at INTEGER NOT NULL,
+		superseded_at INTEGER,
+		stored_at INTEGER NOT NULL,
+		fields TEXT NOT NULL
+	);
+	INSERT INTO case_versions (kind, id, source, updated_at, effective_at, stored_at, fields)
+		SELECT kind, id, source, updated_at, MIN(updated_at, stored_at), stored_at, fields FROM cases;
+	DROP TABLE cases;
+	ALTER TABLE case_versions RENAME TO cases;
+	CREATE UNIQUE INDEX cases_current ON cases (kind, id) WHERE superseded_at IS NULL;
+	CREATE INDEX cases_superseded ON cases (kind, superseded_at) WHERE superseded_at IS NOT NULL;`,
+	// 9: an incident carries what scoring needs from the config of its time: the site it is
+	// a page of, whether that site is the assessed portal, the window within which a
+	// following incident of the site is the same outage, and why it ended.
+	`ALTER TABLE incidents ADD COLUMN site TEXT NOT NULL DEFAULT 'portal';
+	ALTER TABLE incidents ADD COLUMN scored INTEGER NOT NULL DEFAULT 1;
+	ALTER TABLE incidents ADD COLUMN merge_window_ms INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE incidents ADD COLUMN end_cause TEXT NOT NULL DEFAULT '';
+	ALTER TABLE incidents ADD COLUMN end_confirmed_at INTEGER;
+	UPDATE incidents SET end_cause = 'recovered', end_confirmed_at = ended_at WHERE ended_at IS NOT NULL;
+	CREATE INDEX incidents_by_confirmation ON incidents (confirmed_at);`,
 }
 
 // backfills run in the transaction of the migration of the same number, for data that
 // SQL alone cannot convert.
 var backfills = map[int]func(context.Context, *sql.Tx) error{
 	4: backfillReportedOn,
+	7: backfillDecidedOn,
 }
 
 func (l *Ledger) migrate(ctx context.Context) error { return l.migrateTo(ctx, len(migrations)) }

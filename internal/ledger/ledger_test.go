@@ -32,7 +32,7 @@ func feed(t *testing.T, l *Ledger, target, script string, i0 int) {
 		if c == 'x' {
 			p.Failed, p.Outcome, p.Error, p.StatusCode = true, "http_status", "HTTP 503", 503
 		}
-		if _, _, err := l.RecordProbe(context.Background(), p, pol); err != nil {
+		if _, _, err := l.RecordProbe(context.Background(), p, pol, Scoring{Site: "portal", Scored: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -71,13 +71,26 @@ func TestRecordProbeIncidentsAndRisks(t *testing.T) {
 	if first.FailedProbes != 3 || first.Outcome != "http_status" || first.FirstError != "HTTP 503" {
 		t.Errorf("first incident = %+v", first)
 	}
-	n, err := l.CountIncidentsStarted(ctx, t0, t0.Add(time.Hour))
-	if err != nil || n != 2 {
-		t.Errorf("incidents in period = %d, %v", n, err)
+	// As of an instant, an incident confirmed later does not exist yet, and one that ended
+	// later is still open.
+	asOf := map[string]struct {
+		at        time.Time
+		incidents int
+		firstOpen bool
+	}{
+		"before the first confirmation": {t0.Add(6 * 30 * time.Second), 0, false},
+		"first confirmed, not yet ended": {t0.Add(7 * 30 * time.Second), 1, true},
+		"an hour later":                  {t0.Add(time.Hour), 2, false},
 	}
-	n, _ = l.CountIncidentsStarted(ctx, t0.Add(6*30*time.Second), t0.Add(time.Hour))
-	if n != 1 {
-		t.Errorf("incidents started after the first = %d, want 1", n)
+	for name, tc := range asOf {
+		got, err := l.IncidentsAsOf(ctx, tc.at, t0)
+		if err != nil || len(got) != tc.incidents {
+			t.Errorf("%s: %d incidents (%v), want %d", name, len(got), err, tc.incidents)
+			continue
+		}
+		if len(got) > 0 && got[0].Open() != tc.firstOpen {
+			t.Errorf("%s: first incident open = %t, want %t", name, got[0].Open(), tc.firstOpen)
+		}
 	}
 }
 

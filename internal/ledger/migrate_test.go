@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/creditwatch/creditwatch/internal/clock"
 )
 
 // TestMigrationKeepsData opens a ledger written by schema 2 (records with violations) and
@@ -47,8 +49,15 @@ func TestMigrationKeepsData(t *testing.T) {
 		t.Errorf("%d records after migration", n)
 	}
 	// Schema 4 backfills the report date from the record's evidence, normalised.
-	if n, _ := l.CountPublicityReported(ctx, time.Date(2026, 9, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 9, 4, 0, 0, 0, 0, time.UTC)); n != 1 {
-		t.Errorf("records reported on 2026-09-03 after migration = %d, want 1", n)
+	sept3 := View{At: time.Date(2026, 9, 4, 0, 0, 0, 0, clock.Shanghai), From: time.Date(2026, 9, 3, 0, 0, 0, 0, clock.Shanghai)}
+	if n, err := l.CountPublished(ctx, View{At: time.Date(2027, 1, 1, 0, 0, 0, 0, clock.Shanghai), From: sept3.From}); n != 1 {
+		t.Errorf("records reported from 2026-09-03 after migration = %d (%v), want 1", n, err)
+	}
+	// Schema 7 gives the record its decision date from its evidence (none here: the
+	// day it was received, 1970-01-01) and keeps its violation with the version.
+	var decided string
+	if err := l.r.QueryRow(`SELECT decided_on FROM publicity_records`).Scan(&decided); err != nil || decided != "1970-01-01" {
+		t.Errorf("decided_on = %q, %v", decided, err)
 	}
 }
 

@@ -28,7 +28,7 @@ type Probe struct {
 	CertExpiry time.Time
 }
 
-// Incident is a confirmed inaccessibility incident.
+// Incident is a confirmed inaccessibility incident of one target.
 type Incident struct {
 	ID           int64
 	Target       string
@@ -36,10 +36,31 @@ type Incident struct {
 	StartedAt    time.Time
 	ConfirmedAt  time.Time
 	EndedAt      time.Time // zero while open
+	// EndConfirmedAt is when the end became known: the probe that confirmed the recovery
+	// (EndedAt is the first good probe before it), or the moment monitoring stopped.
+	EndConfirmedAt time.Time
 	Outcome      string
 	FirstError   string
 	FailedProbes int
+	Scoring
+	EndCause string // EndRecovered or EndMonitoringStopped once ended
 }
+
+// Scoring is what scoring needs to know of a target's incidents, from the config of the
+// time they were recorded.
+type Scoring struct {
+	Site   string // the site the target is a page of
+	Scored bool   // the site is the assessed portal
+	// MergeWindow: an incident of the same site that starts within this time after another
+	// ends is the same outage.
+	MergeWindow time.Duration
+}
+
+// Why an incident ended.
+const (
+	EndRecovered         = "recovered"
+	EndMonitoringStopped = "monitoring_stopped"
+)
 
 // Open reports whether the incident is still open.
 func (i Incident) Open() bool { return i.EndedAt.IsZero() }
@@ -56,8 +77,9 @@ type RiskEvent struct {
 }
 
 // RecordProbe writes a probe result and the incident transition it causes in one
-// transaction, and returns the target's new state and the transition.
-func (l *Ledger) RecordProbe(ctx context.Context, p Probe, pol incident.Policy) (incident.State, incident.Transition, error) {
+// transaction, and returns the target's new state and the transition. sc describes an
+// incident the probe opens.
+func (l *Ledger) RecordProbe(ctx context.Context, p Probe, pol incident.Policy, sc Scoring) (incident.State, incident.Transition, error) {
 	tx, err := l.w.BeginTx(ctx, nil)
 	if err != nil {
 		return incident.State{}, incident.Transition{}, fmt.Errorf("recording probe of %s: %w", p.Target, err)
@@ -77,7 +99,7 @@ func (l *Ledger) RecordProbe(ctx context.Context, p Probe, pol incident.Policy) 
 	}
 	prevOpen := st.OpenID
 	st, tr := incident.Step(st, incident.Result{At: p.StartedAt, Failed: p.Failed, Outcome: p.Outcome, Error: p.Error}, pol)
-	if err := applyTransition(ctx, tx, p, &st, tr, prevOpen); err != nil {
+	if err := applyTransition(ctx, tx, p, sc, &st, tr, prevOpen); err != nil {
 		return st, tr, fmt.Errorf("applying incident transition of %s: %w", p.Target, err)
 	}
 	if err := saveState(ctx, tx, p.Target, st); err != nil {
@@ -89,23 +111,20 @@ func (l *Ledger) RecordProbe(ctx context.Context, p Probe, pol incident.Policy) 
 	return st, tr, nil
 }
 
-func applyTransition(ctx context.Context, tx *sql.Tx, p Probe, st *incident.State, tr incident.Transition, openID int64) error {
+func applyTransition(ctx context.Context, tx *sql.Tx, p Probe, sc Scoring, st *incident.State, tr incident.Transition, openID int64) error {
 	switch {
 	case tr.Opened != nil:
 		o := tr.Opened
-		res, err := tx.ExecContext(ctx, `INSERT INTO incidents (target, vantage, started_at, confirmed_at,
-			outcome, first_error, failed_probes) VALUES (?,?,?,?,?,?,?)`,
-			p.Target, p.Vantage, ms(o.Start), ms(p.StartedAt), o.Outcome, o.Error, o.Failed)
-		if err != nil {
-			return err
-		}
-		st.OpenID, err = res.LastInsertId()
-		return err
+		return tx.QueryRowContext(ctx, `INSERT INTO incidents (target, vantage, started_at, confirmed_at,
+			outcome, first_error, failed_probes, site, scored, merge_window_ms) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id`,
+			p.Target, p.Vantage, ms(o.Start), ms(p.StartedAt), o.Outcome, o.Error, o.Failed, sc.Site, sc.Scored,
+			sc.MergeWindow.Milliseconds()).Scan(&st.OpenID)
 	case tr.FailedInIncident:
 		_, err := tx.ExecContext(ctx, `UPDATE incidents SET failed_probes = failed_probes + 1 WHERE id = ?`, openID)
 		return err
 	case !tr.ClosedAt.IsZero():
-		_, err := tx.ExecContext(ctx, `UPDATE incidents SET ended_at = ? WHERE id = ?`, ms(tr.ClosedAt), openID)
+		_, err := tx.ExecContext(ctx, `UPDATE incidents SET ended_at = ?, end_cause = ?, end_confirmed_at = ? WHERE id = ?`,
+			ms(tr.ClosedAt), EndRecovered, ms(p.StartedAt), openID)
 		return err
 	case tr.Risk != nil:
 		r := tr.Risk
@@ -199,11 +218,36 @@ func (l *Ledger) Totals(ctx context.Context) (map[string]*TargetTotals, error) {
 	return out, nil
 }
 
+const incidentColumns = `id, target, vantage, started_at, confirmed_at, COALESCE(ended_at, 0), outcome, first_error,
+	failed_probes, site, scored, merge_window_ms, end_cause, COALESCE(end_confirmed_at, 0)`
+
+func scanIncident(rows *sql.Rows) (Incident, error) {
+	var i Incident
+	var start, conf, end, window, endConf int64
+	err := rows.Scan(&i.ID, &i.Target, &i.Vantage, &start, &conf, &end, &i.Outcome, &i.FirstError, &i.FailedProbes,
+		&i.Site, &i.Scored, &window, &i.EndCause, &endConf)
+	i.StartedAt, i.ConfirmedAt, i.EndedAt, i.MergeWindow = fromMS(start), fromMS(conf), fromMS(end), time.Duration(window)*time.Millisecond
+	i.EndConfirmedAt = fromMS(endConf)
+	return i, err
+}
+
+func (l *Ledger) listIncidents(ctx context.Context, q string, args ...any) ([]Incident, error) {
+	var out []Incident
+	err := l.scanRows(ctx, func(rows *sql.Rows) error {
+		i, err := scanIncident(rows)
+		out = append(out, i)
+		return err
+	}, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing incidents: %w", err)
+	}
+	return out, nil
+}
+
 // Incidents lists incidents that overlap [from, to) (zero bounds are open), oldest first;
 // onlyOpen restricts the list to incidents not yet closed.
 func (l *Ledger) Incidents(ctx context.Context, from, to time.Time, onlyOpen bool) ([]Incident, error) {
-	q := `SELECT id, target, vantage, started_at, confirmed_at, COALESCE(ended_at, 0), outcome, first_error,
-		failed_probes FROM incidents WHERE (ended_at IS NULL OR ended_at > ?) AND started_at < ?`
+	q := `SELECT ` + incidentColumns + ` FROM incidents WHERE (ended_at IS NULL OR ended_at > ?) AND started_at < ?`
 	if onlyOpen {
 		q += ` AND ended_at IS NULL`
 	}
@@ -212,33 +256,61 @@ func (l *Ledger) Incidents(ctx context.Context, from, to time.Time, onlyOpen boo
 	if !to.IsZero() {
 		upper = ms(to)
 	}
-	var out []Incident
-	err := l.scanRows(ctx, func(rows *sql.Rows) error {
-		var i Incident
-		var start, conf, end int64
-		if err := rows.Scan(&i.ID, &i.Target, &i.Vantage, &start, &conf, &end, &i.Outcome, &i.FirstError, &i.FailedProbes); err != nil {
-			return err
-		}
-		i.StartedAt, i.ConfirmedAt, i.EndedAt = fromMS(start), fromMS(conf), fromMS(end)
-		out = append(out, i)
-		return nil
-	}, q, ms(from), upper)
-	if err != nil {
-		return nil, fmt.Errorf("listing incidents: %w", err)
-	}
-	return out, nil
+	return l.listIncidents(ctx, q, ms(from), upper)
 }
 
-// CountIncidentsStarted counts incidents that started in [from, to) across all targets:
-// the "detected inaccessibility" events of the assessment period.
-func (l *Ledger) CountIncidentsStarted(ctx context.Context, from, to time.Time) (int, error) {
-	var n int
-	err := l.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM incidents WHERE started_at >= ? AND started_at < ?`,
-		ms(from), ms(to)).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("counting incidents: %w", err)
+// IncidentsAsOf lists the incidents as they stood just before the instant at: confirmed
+// before it, and still open then unless their end had been confirmed before it (an end
+// confirmed later was not known yet as of at, so the incident is open). Incidents that
+// had ended before since are left out. Oldest first.
+func (l *Ledger) IncidentsAsOf(ctx context.Context, at, since time.Time) ([]Incident, error) {
+	incs, err := l.listIncidents(ctx, `SELECT `+incidentColumns+` FROM incidents
+		WHERE confirmed_at < ? AND (ended_at IS NULL OR ended_at >= ?) ORDER BY started_at, id`, ms(at), ms(since))
+	for i := range incs {
+		if !incs[i].EndConfirmedAt.Before(at) {
+			incs[i].EndedAt, incs[i].EndConfirmedAt, incs[i].EndCause = time.Time{}, time.Time{}, ""
+		}
 	}
-	return n, nil
+	return incs, err
+}
+
+// EndIncident ends a target's open incident at a time for a cause other than recovery (its
+// target was removed from the config: monitoring stopped) and forgets the target's streaks,
+// in one transaction. It does nothing when no incident is open.
+func (l *Ledger) EndIncident(ctx context.Context, target string, at time.Time, cause string) (bool, error) {
+	tx, err := l.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE incidents SET ended_at = MAX(started_at, ?), end_cause = ?,
+		end_confirmed_at = MAX(confirmed_at, ?) WHERE target = ? AND ended_at IS NULL`, ms(at), cause, ms(at), target)
+	if err != nil {
+		return false, fmt.Errorf("ending the incident of %s: %w", target, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM target_state WHERE target = ?`, target); err != nil {
+		return false, fmt.Errorf("forgetting the state of %s: %w", target, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, tx.Commit()
+}
+
+// TargetsWithState lists the targets the ledger holds a resumable state for.
+func (l *Ledger) TargetsWithState(ctx context.Context) ([]string, error) {
+	var out []string
+	err := l.scanRows(ctx, func(rows *sql.Rows) error {
+		var t string
+		out = append(out, t)
+		return rows.Scan(&out[len(out)-1])
+	}, `SELECT target FROM target_state ORDER BY target`)
+	return out, err
+}
+
+// LastProbe is the start of a target's latest probe, zero if none.
+func (l *Ledger) LastProbe(ctx context.Context, target string) (time.Time, error) {
+	var v int64
+	err := l.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(started_at), 0) FROM probes WHERE target = ?`, target).Scan(&v)
+	return fromMS(v), err
 }
 
 // RiskEvents lists risk events that started in [from, to), oldest first.

@@ -9,19 +9,6 @@ import (
 // HandlingBuckets are the upper bounds, in working days, of the objection handling histogram.
 var HandlingBuckets = []float64{1, 2, 3, 4, 5, 6, 7, 10, 15, 20}
 
-// Cases is the latest objection and repair snapshot.
-type Cases struct {
-	Summary        cases.Summary
-	HaveObjections bool
-	HaveRepairs    bool
-}
-
-// SetCases publishes the case snapshot.
-func (s *Store) SetCases(c *Cases) { s.update(func(st *state) { st.cases = c }) }
-
-// CasesNow returns the latest case snapshot, nil before the first.
-func (s *Store) CasesNow() *Cases { return s.cur.Load().cases }
-
 var (
 	objHandling = desc("objection_handling_workdays",
 		"Handling time in working days of the objections closed in the assessment period; refreshed every 30 s.")
@@ -30,16 +17,16 @@ var (
 	objCases = desc("objection_cases",
 		"Objections of the assessment period: closed, valid (upheld), sync_late (result not on 信用中国 the day it closed), sync_pending (closed today, not yet synced).", "state")
 	repCases = desc("repair_cases",
-		"Credit repair cases: on_time and overdue (decided in the period, or open past 3 working days), non_compliant approvals, unsynced results, due_soon (open, deadline today or next working day), sync_pending.", "state")
+		"Credit repair cases: on_time (decided in the period within 3 working days), overdue (became overdue in the period, decided or open), non_compliant approvals, unsynced results, due_soon (open, deadline today or next working day), sync_pending.", "state")
 )
 
 var caseDescs = []*prometheus.Desc{objHandling, objOpen, objCases, repCases}
 
 func collectCases(ch chan<- prometheus.Metric, st *state) {
-	c := st.cases
-	if c == nil {
+	if st.period == nil || st.period.Cases == nil {
 		return
 	}
+	c := st.period.Cases
 	s := c.Summary
 	if c.HaveObjections {
 		buckets := make(map[float64]uint64, len(HandlingBuckets))

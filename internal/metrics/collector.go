@@ -51,6 +51,8 @@ var (
 		"Whether the latest configuration reload succeeded.")
 	reloadTime = desc("config_last_reload_success_timestamp_seconds",
 		"Time of the latest successful configuration reload.")
+	calendarHorizon = desc("calendar_last_known_day_timestamp_seconds",
+		"Start (midnight Asia/Shanghai) of the last day the working-day calendar knows; past it, deadlines cannot be worked out.")
 )
 
 // Collector exposes a Store to Prometheus.
@@ -63,7 +65,7 @@ func NewCollector(s *Store) *Collector { return &Collector{s: s} }
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{probeSuccess, probeDuration, probeStatus, probeOutcome, probeLast,
 		certExpiry, incidents, incidentOpen, incidentSince, risks, collectorSuccess, collectorDuration,
-		collectorLastSuccess, indicatorPoints, indicatorMonth, indicatorMax, gatePass, reloadOK, reloadTime} {
+		collectorLastSuccess, indicatorPoints, indicatorMonth, indicatorMax, gatePass, reloadOK, reloadTime, calendarHorizon} {
 		ch <- d
 	}
 	for _, d := range append(publicityDescs, caseDescs...) {
@@ -116,7 +118,23 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(ch, collectorLastSuccess, float64(r.LastSuccess.UnixMilli())/1e3, r.Collector, r.Target)
 		}
 	}
-	for _, r := range st.card {
+	collectCards(ch, st)
+	collectPublicity(ch, st)
+	collectCases(ch, st)
+	gauge(ch, reloadOK, b2f(st.reloadOK))
+	if !st.reloadAt.IsZero() {
+		gauge(ch, reloadTime, float64(st.reloadAt.Unix()))
+	}
+	if !st.calendar.IsZero() {
+		gauge(ch, calendarHorizon, float64(st.calendar.Unix()))
+	}
+}
+
+func collectCards(ch chan<- prometheus.Metric, st *state) {
+	if st.period == nil {
+		return
+	}
+	for _, r := range st.period.Results {
 		if !r.Observable {
 			continue
 		}
@@ -130,16 +148,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(ch, gatePass, b2f(r.GatePass), r.ID)
 		}
 	}
-	for _, r := range st.monthCard {
+	if st.month == nil {
+		return
+	}
+	for _, r := range st.month.Results {
 		if r.Observable && r.Known && r.MaxPoints > 0 {
 			gauge(ch, indicatorMonth, r.Points, r.ID)
 		}
-	}
-	collectPublicity(ch, st)
-	collectCases(ch, st)
-	gauge(ch, reloadOK, b2f(st.reloadOK))
-	if !st.reloadAt.IsZero() {
-		gauge(ch, reloadTime, float64(st.reloadAt.Unix()))
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/creditwatch/creditwatch/internal/card"
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/scoring"
 )
 
@@ -22,12 +24,13 @@ func TestCollectorExposition(t *testing.T) {
 	})
 	s.SetPortal(&Portal{Target: "mirror", OutcomeTotals: map[string]float64{}}) // not probed since start
 	s.RecordRun("portal", "credit-portal", true, 250*time.Millisecond, at)
-	card := scoring.Card(scoring.MustDefault(), map[string]scoring.Observation{
+	results := scoring.Card(scoring.MustDefault(), map[string]scoring.Observation{
 		"portal_incidents": {Known: true, Count: 2},
 		"uscc_error_rate":  {Known: true, Value: 2e-5},
 	}, scoring.Options{})
-	s.SetCard(card)
+	s.SetCards(&card.Card{Results: results}, nil)
 	s.SetReload(true, at)
+	s.SetCalendarHorizon(time.Date(2027, 12, 31, 0, 0, 0, 0, clock.Shanghai))
 
 	f, err := os.Open("testdata/exposition.prom")
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/creditwatch/creditwatch/internal/card"
+	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 )
 
@@ -15,57 +17,23 @@ const MaxDepartments = 200
 // OtherDepartments is the department label of the departments past MaxDepartments.
 const OtherDepartments = "其他单位"
 
-// PublicityDepartment is one department's figures of one kind.
-type PublicityDepartment struct {
-	Kind       string
-	Department string
-	publicity.Figures
-}
-
-// Publicity is the latest double-publicity snapshot.
-type Publicity struct {
-	Departments []PublicityDepartment
-	Codes       publicity.CodeStats
-}
-
-type sourceKey struct{ source, label string }
-
-// SetPublicity publishes publicity figures, folding departments past MaxDepartments (the
-// ones with the fewest records) into OtherDepartments.
-func (s *Store) SetPublicity(p *Publicity) {
-	p.Departments = capDepartments(p.Departments)
-	s.update(func(st *state) { st.publicity = p })
-}
-
-// PublicityNow returns the latest publicity snapshot, nil before the first.
-func (s *Store) PublicityNow() *Publicity { return s.cur.Load().publicity }
-
-func capDepartments(ds []PublicityDepartment) []PublicityDepartment {
-	byKind := map[string][]PublicityDepartment{}
-	for _, d := range ds {
+// Departments are a card's publicity departments with those past MaxDepartments (the ones
+// with the fewest records) folded into OtherDepartments, so that the label stays bounded.
+func Departments(p *card.Publicity) []ledger.DepartmentFigures {
+	byKind := map[publicity.Kind][]ledger.DepartmentFigures{}
+	for _, d := range p.Departments {
 		byKind[d.Kind] = append(byKind[d.Kind], d)
 	}
-	var out []PublicityDepartment
-	for kind, list := range byKind {
+	var out []ledger.DepartmentFigures
+	for _, list := range byKind {
 		if len(list) <= MaxDepartments {
 			out = append(out, list...)
 			continue
 		}
 		sort.SliceStable(list, func(i, j int) bool { return list[i].Total > list[j].Total })
-		other := PublicityDepartment{Kind: kind, Department: OtherDepartments}
-		other.ViolationsByRule = map[string]int{}
-		for _, d := range list[MaxDepartments-1:] {
-			other.Total += d.Total
-			other.Due += d.Due
-			other.Reported += d.Reported
-			other.Compliant += d.Compliant
-			other.Timely += d.Timely
-			other.DueSoon += d.DueSoon
-			for r, n := range d.ViolationsByRule {
-				other.ViolationsByRule[r] += n
-			}
-		}
-		other.Figures = publicity.FinishFigures(other.Figures)
+		rest := &card.Publicity{Departments: list[MaxDepartments-1:]}
+		other := rest.ByKind()[0]
+		other.Department = OtherDepartments
 		out = append(out, list[:MaxDepartments-1]...)
 		out = append(out, other)
 	}
@@ -74,6 +42,8 @@ func capDepartments(ds []PublicityDepartment) []PublicityDepartment {
 	})
 	return out
 }
+
+type sourceKey struct{ source, label string }
 
 // AddSourceError counts a failure of a data source by a bounded reason.
 func (s *Store) AddSourceError(source, reason string) {
@@ -109,7 +79,7 @@ func (s *Store) SourcePolled(source string, at time.Time, received map[string]in
 
 var (
 	pubRecords = desc("publicity_records",
-		"Double-publicity records by state as of today (due, reported, compliant, timely, due_soon); refreshed after each poll and at midnight.", "kind", "department", "state")
+		"Double-publicity records decided in the assessment period, by state as of today (due, reported, compliant, timely, due_soon); refreshed after each poll and at midnight.", "kind", "department", "state")
 	pubUpload = desc("publicity_upload_ratio",
 		"Records reported ÷ records due (1 when nothing is due).", "kind", "department")
 	pubCompliance = desc("publicity_compliance_ratio",
@@ -117,9 +87,9 @@ var (
 	pubTimeliness = desc("publicity_timeliness_ratio",
 		"Records reported by their deadline (7 working days after the decision) ÷ records reported.", "kind", "department")
 	pubViolations = desc("publicity_violations",
-		"Rule violations in the stored records, by rule.", "kind", "department", "rule")
+		"Rule violations in the records decided in the assessment period, by rule.", "kind", "department", "rule")
 	usccRatio = desc("uscc_error_ratio",
-		"(Invalid + duplicated unified social credit codes) ÷ distinct codes of publicity records' subjects.")
+		"(Invalid + duplicated unified social credit codes) ÷ distinct codes of the subjects of the period's publicity records.")
 	usccCodes = desc("uscc_codes",
 		"Distinct subject codes in publicity records, and how many of them are invalid or duplicated.", "state")
 	sourceErrors = desc("source_errors_total",
@@ -133,19 +103,27 @@ var (
 var publicityDescs = []*prometheus.Desc{pubRecords, pubUpload, pubCompliance, pubTimeliness, pubViolations,
 	usccRatio, usccCodes, sourceErrors, sourceOK, sourceRecords}
 
+func publicityOf(st *state) *card.Publicity {
+	if st.period == nil || st.period.Publicity == nil || !st.period.Publicity.Watched {
+		return nil
+	}
+	return st.period.Publicity
+}
+
 func collectPublicity(ch chan<- prometheus.Metric, st *state) {
 	// Without any record there is nothing to measure: absent, not a reassuring zero.
-	if p := st.publicity; p != nil && len(p.Departments) > 0 {
-		for _, d := range p.Departments {
+	if p := publicityOf(st); p != nil {
+		for _, d := range Departments(p) {
+			kind := string(d.Kind)
 			for state, n := range map[string]int{"due": d.Due, "reported": d.Reported, "compliant": d.Compliant,
 				"timely": d.Timely, "due_soon": d.DueSoon} {
-				gauge(ch, pubRecords, float64(n), d.Kind, d.Department, state)
+				gauge(ch, pubRecords, float64(n), kind, d.Department, state)
 			}
-			gauge(ch, pubUpload, d.UploadRatio, d.Kind, d.Department)
-			gauge(ch, pubCompliance, d.ComplianceRatio, d.Kind, d.Department)
-			gauge(ch, pubTimeliness, d.TimelinessRatio, d.Kind, d.Department)
+			gauge(ch, pubUpload, d.UploadRatio, kind, d.Department)
+			gauge(ch, pubCompliance, d.ComplianceRatio, kind, d.Department)
+			gauge(ch, pubTimeliness, d.TimelinessRatio, kind, d.Department)
 			for _, rule := range publicity.Rules {
-				gauge(ch, pubViolations, float64(d.ViolationsByRule[rule]), d.Kind, d.Department, rule)
+				gauge(ch, pubViolations, float64(d.ViolationsByRule[rule]), kind, d.Department, rule)
 			}
 		}
 		gauge(ch, usccRatio, p.Codes.ErrorRate())

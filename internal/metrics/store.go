@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/creditwatch/creditwatch/internal/scoring"
+	"github.com/creditwatch/creditwatch/internal/card"
 )
 
 // Outcomes are the probe outcome classes, always exported so that rate() sees zeros.
@@ -47,15 +47,14 @@ type Run struct {
 type runKey struct{ collector, target string }
 
 type state struct {
-	portals   map[string]*Portal
-	runs      map[runKey]Run
-	card      []scoring.Result
-	monthCard []scoring.Result
-	reloadOK  bool
-	reloadAt  time.Time
+	portals  map[string]*Portal
+	runs     map[runKey]Run
+	period   *card.Card // the assessment period to date
+	month    *card.Card // the current month alone
+	reloadOK bool
+	reloadAt time.Time
+	calendar time.Time // the last day the working-day calendar knows
 
-	publicity     *Publicity
-	cases         *Cases
 	sourceErrors  map[sourceKey]float64
 	sourceRecords map[sourceKey]float64
 	sourceOK      map[string]time.Time
@@ -141,18 +140,19 @@ func (s *Store) RecordRun(collector, target string, ok bool, d time.Duration, en
 	})
 }
 
-// SetCard publishes the latest score card.
-func (s *Store) SetCard(card []scoring.Result) {
-	s.update(func(st *state) { st.card = card })
+// SetCards publishes the latest cards: the period to date and the current month alone.
+// They must not be modified afterwards.
+func (s *Store) SetCards(period, month *card.Card) {
+	s.update(func(st *state) { st.period, st.month = period, month })
 }
 
-// SetMonthCard publishes the score card of the current month alone.
-func (s *Store) SetMonthCard(card []scoring.Result) {
-	s.update(func(st *state) { st.monthCard = card })
-}
+// Card returns the latest card of the period to date, nil before the first.
+func (s *Store) Card() *card.Card { return s.cur.Load().period }
 
-// Card returns the latest score card.
-func (s *Store) Card() []scoring.Result { return s.cur.Load().card }
+// SetCalendarHorizon publishes the last day the working-day calendar knows.
+func (s *Store) SetCalendarHorizon(day time.Time) {
+	s.update(func(st *state) { st.calendar = day })
+}
 
 // SetReload records the outcome of a config (re)load.
 func (s *Store) SetReload(ok bool, at time.Time) {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/codes"
 	"github.com/creditwatch/creditwatch/internal/workday"
 )
@@ -37,12 +38,15 @@ func (s CodeStats) ErrorRate() float64 {
 
 // Figures are the counts and ratios of a set of records.
 type Figures struct {
-	Total            int            `json:"total"`
-	Due              int            `json:"due"`
-	Reported         int            `json:"reported"`
-	Compliant        int            `json:"compliant"`
-	Timely           int            `json:"timely"`
-	DueSoon          int            `json:"due_soon"`
+	Total     int `json:"total"`
+	Due       int `json:"due"`
+	Reported  int `json:"reported"`
+	Compliant int `json:"compliant"`
+	Timely    int `json:"timely"`
+	DueSoon   int `json:"due_soon"`
+	// DeadlineUnknown counts records whose deadline falls in a year without holiday data:
+	// whether they are due or timely cannot be decided, so the rates are unknown too.
+	DeadlineUnknown  int            `json:"deadline_unknown"`
 	UploadRatio      float64        `json:"upload_ratio"`
 	ComplianceRatio  float64        `json:"compliance_ratio"`
 	TimelinessRatio  float64        `json:"timeliness_ratio"`
@@ -68,7 +72,8 @@ func FinishFigures(f Figures) Figures {
 	return f
 }
 
-// Passes reports whether upload, compliance and timeliness are all 100%.
+// Passes reports whether upload, compliance and timeliness are all 100%. Records with an
+// unknown deadline are judged by the caller (the gate is then unknown).
 func (f Figures) Passes() bool {
 	return f.Reported == f.Due && f.Compliant == f.Reported && f.Timely == f.Reported
 }
@@ -76,21 +81,26 @@ func (f Figures) Passes() bool {
 // Assessment is everything about one record that does not depend on the audit date:
 // what the collector stores in the ledger, and what the auditor tallies.
 type Assessment struct {
-	Violations  []Violation
-	Department  string
-	Reported    bool
-	ReportedOn  time.Time // zero when not reported or the date is unreadable
-	Timely      bool
-	Compliant   bool
-	Deadline    time.Time // zero when the decision date is unusable: the record is due
-	SubjectCode string
-	SubjectName string // normalised
-	CodeValid   bool
+	Violations []Violation
+	Department string
+	DecidedOn  time.Time // the decision date; zero when unreadable
+	Reported   bool
+	ReportedOn time.Time // zero when not reported or the date is unreadable
+	Timely     bool      // reported by the deadline
+	Compliant  bool      // reported and without violations
+	Deadline   time.Time // zero when it cannot be worked out
+	// DeadlineUnknown is set when the deadline falls in a year the calendar does not know;
+	// otherwise a zero Deadline means an unusable decision date, and the record is due.
+	DeadlineUnknown bool
+	SubjectCode     string
+	SubjectName     string // normalised
+	CodeValid       bool
 }
 
 // Status is what an audit as of a date concluded about one record.
 type Status struct {
 	Due, Reported, Compliant, Timely, DueSoon bool
+	DeadlineUnknown                           bool
 	Deadline                                  time.Time
 }
 
@@ -112,9 +122,13 @@ func Assess(r Record, c *Checker, cal *workday.Calendar, deadlineDays int, warn 
 	}
 	a.Compliant = a.Reported && len(a.Violations) == 0
 	if decision, err := ParseDate(r.Get(s.DecisionDate)); err == nil {
+		a.DecidedOn = decision
 		a.Deadline, err = cal.AddWorkdays(decision, deadlineDays)
-		if errors.Is(err, workday.ErrUnknownYear) && warn != nil {
-			warn(fmt.Sprintf("没有%d年的法定节假日数据，相关记录的上报期限无法确定；请在节假日补充文件中加入该年安排", decision.Year()))
+		if errors.Is(err, workday.ErrUnknownYear) {
+			a.DeadlineUnknown = true
+			if warn != nil {
+				warn(UnknownYearWarning(err))
+			}
 		}
 	}
 	// Without a deadline a reported record is not timely: the pessimistic reading an
@@ -127,20 +141,50 @@ func Assess(r Record, c *Checker, cal *workday.Calendar, deadlineDays int, warn 
 	return a
 }
 
-// StatusAt is an assessed record's status on day asOf (midnight Asia/Shanghai), given the
-// first working day after it: due once reported or once its deadline has passed, due soon
-// when unreported with its deadline today or on the next working day.
+// UnknownYearWarning says, in Chinese, which year's holiday data a deadline needs.
+func UnknownYearWarning(err error) string {
+	return fmt.Sprintf("缺少节假日数据（%v），相关记录的上报期限无法确定；请在节假日补充文件中加入该年安排", err)
+}
+
+// ReportedBy reports whether the record had reached the upstream platform by the end of
+// day d: a report dated after d had not happened yet as of d.
+func (a Assessment) ReportedBy(d time.Time) bool {
+	return a.Reported && (a.ReportedOn.IsZero() || !a.ReportedOn.After(d))
+}
+
+// StatusAt is an assessed record's status as of day asOf (midnight Asia/Shanghai), given
+// the first working day after it (zero when the calendar does not know it): due once
+// reported or once its deadline has passed, due soon when unreported with its deadline
+// today or on the next working day.
 func (a Assessment) StatusAt(asOf, nextWorkday time.Time) Status {
-	st := Status{Reported: a.Reported, Compliant: a.Compliant, Timely: a.Timely, Deadline: a.Deadline}
-	st.Due = a.Reported || a.Deadline.IsZero() || asOf.After(a.Deadline)
-	st.DueSoon = !st.Due && !a.Deadline.After(nextWorkday)
+	rep := a.ReportedBy(asOf)
+	st := Status{Reported: rep, Compliant: rep && a.Compliant, Timely: rep && a.Timely, Deadline: a.Deadline,
+		DeadlineUnknown: a.DeadlineUnknown}
+	switch {
+	case rep:
+		st.Due = true
+	case a.Deadline.IsZero():
+		st.Due = !a.DeadlineUnknown // an unusable decision date: owed now, the pessimistic reading
+	default:
+		st.Due = asOf.After(a.Deadline)
+	}
+	st.DueSoon = !st.Due && !a.Deadline.IsZero() && !nextWorkday.IsZero() && !a.Deadline.After(nextWorkday)
 	return st
+}
+
+// InPeriod reports whether a record counts in the figures of the period [from, asOf]: it
+// was decided in it. A record whose decision date cannot be read counts (it is faulty, and
+// an assessor would count it against the city); one decided before the period is checked
+// and listed but not counted; one decided after asOf did not exist yet.
+func (a Assessment) InPeriod(from, asOf time.Time) bool {
+	return a.DecidedOn.IsZero() || (!a.DecidedOn.Before(from) && !a.DecidedOn.After(asOf))
 }
 
 // Auditor tallies records one at a time; memory does not grow with the number of records
 // except through the CodeIndex it is given.
 type Auditor struct {
 	Kind     Kind
+	From     time.Time // start of the assessment period; records decided earlier are not counted
 	AsOf     time.Time // the audit date, midnight Asia/Shanghai
 	Calendar *workday.Calendar
 	Deadline int // working days; DefaultDeadlineWorkdays when 0
@@ -151,21 +195,28 @@ type Auditor struct {
 	warnings map[string]bool
 	codeErr  error
 	next     time.Time
+	nextErr  error
+	outside  int
 }
 
-// NewAuditor returns an auditor of kind as of asOf.
-func NewAuditor(kind Kind, asOf time.Time, cal *workday.Calendar, allowed map[string]bool, idx CodeIndex) *Auditor {
+// NewAuditor returns an auditor of kind for the period [from, asOf].
+func NewAuditor(kind Kind, from, asOf time.Time, cal *workday.Calendar, allowed map[string]bool, idx CodeIndex) *Auditor {
 	return &Auditor{
-		Kind: kind, AsOf: asOf, Calendar: cal, Deadline: DefaultDeadlineWorkdays,
+		Kind: kind, From: from, AsOf: asOf, Calendar: cal, Deadline: DefaultDeadlineWorkdays,
 		Checker: &Checker{AsOf: asOf, Allowed: allowed}, Codes: idx,
 		depts: map[string]*Figures{}, warnings: map[string]bool{},
 	}
 }
 
-// Add audits one record: it returns the record's violations and status, and tallies both.
+// Add audits one record: it returns the record's violations and status, and tallies both
+// when the record counts in the period.
 func (a *Auditor) Add(r Record) ([]Violation, Status) {
 	as := Assess(r, a.Checker, a.Calendar, a.deadline(), func(w string) { a.warnings[w] = true })
 	st := as.StatusAt(a.AsOf, a.nextWorkday())
+	if !as.InPeriod(a.From, a.AsOf) {
+		a.outside++
+		return as.Violations, st
+	}
 	d := a.depts[as.Department]
 	if d == nil {
 		d = &Figures{ViolationsByRule: map[string]int{}}
@@ -187,6 +238,7 @@ func (f *Figures) add(st Status, vs []Violation) {
 	f.Compliant += b2i(st.Compliant)
 	f.Timely += b2i(st.Timely)
 	f.DueSoon += b2i(st.DueSoon)
+	f.DeadlineUnknown += b2i(st.DeadlineUnknown)
 	if f.ViolationsByRule == nil {
 		f.ViolationsByRule = map[string]int{}
 	}
@@ -195,9 +247,14 @@ func (f *Figures) add(st Status, vs []Violation) {
 	}
 }
 
+// nextWorkday is the first working day after the audit date, zero when the calendar
+// does not know it (then nothing can be due soon).
 func (a *Auditor) nextWorkday() time.Time {
-	if a.next.IsZero() {
-		a.next, _ = a.Calendar.AddWorkdays(a.AsOf, 1)
+	if a.next.IsZero() && a.nextErr == nil {
+		a.next, a.nextErr = a.Calendar.AddWorkdays(a.AsOf, 1)
+		if a.nextErr != nil {
+			a.warnings[UnknownYearWarning(a.nextErr)] = true
+		}
 	}
 	return a.next
 }
@@ -211,8 +268,12 @@ func (a *Auditor) deadline() int {
 
 // Result is the audit's conclusion.
 type Result struct {
-	Kind          Kind               `json:"kind"`
-	AsOf          string             `json:"as_of"`
+	Kind Kind   `json:"kind"`
+	From string `json:"from"`
+	AsOf string `json:"as_of"`
+	// OutsidePeriod counts records checked and listed but not counted: decided before
+	// the period or after the audit date.
+	OutsidePeriod int                `json:"outside_period"`
 	Figures                          // overall
 	USCC          CodeStats          `json:"uscc"`
 	USCCErrorRate float64            `json:"uscc_error_rate"`
@@ -232,12 +293,13 @@ func (a *Auditor) Result() (*Result, error) {
 	if a.codeErr != nil {
 		return nil, fmt.Errorf("indexing codes: %w", a.codeErr)
 	}
-	res := &Result{Kind: a.Kind, AsOf: a.AsOf.Format(time.DateOnly), Figures: a.overall, Warnings: []string{}}
+	res := &Result{Kind: a.Kind, From: clock.Date(a.From), AsOf: clock.Date(a.AsOf), OutsidePeriod: a.outside,
+		Figures: a.overall, Warnings: []string{}}
 	res.Figures.finish()
 	if res.ViolationsByRule == nil {
 		res.ViolationsByRule = map[string]int{}
 	}
-	res.GatePass = res.Figures.Passes()
+	res.GatePass = res.Figures.Passes() && res.DeadlineUnknown == 0
 	if a.Codes != nil {
 		st, err := a.Codes.Stats()
 		if err != nil {

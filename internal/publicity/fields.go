@@ -1,6 +1,6 @@
 // Package publicity audits "double publicity" (双公示) records of administrative licences
-// and penalties: the record rules of DOMAIN.md section 4, and the upload, compliance and
-// timeliness rates per department. It is pure: records in, findings out.
+// and penalties: the record rules (docs/domain.md, "Double publicity"), and the upload,
+// compliance and timeliness rates per department. It is pure: records in, findings out.
 package publicity
 
 import "fmt"
@@ -13,6 +13,9 @@ const (
 	Penalty Kind = "penalty"
 	Licence Kind = "licence"
 )
+
+// KindNamesZH are the kinds' names in Chinese.
+var KindNamesZH = map[Kind]string{Penalty: "行政处罚", Licence: "行政许可"}
 
 // ParseKind parses "penalty" or "licence".
 func ParseKind(s string) (Kind, error) {

@@ -7,9 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"golang.org/x/text/width"
-
-	"github.com/creditwatch/creditwatch/internal/config"
 )
 
 // Header maps column names to positions.
@@ -80,7 +79,7 @@ func ParseDate(s string) (time.Time, error) {
 	if y < 1949 || y > 2100 {
 		return time.Time{}, fmt.Errorf("%q is outside the years 1949 to 2100", s)
 	}
-	t := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, config.Shanghai)
+	t := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, clock.Shanghai)
 	if t.Year() != y || int(t.Month()) != mo || t.Day() != d {
 		return time.Time{}, fmt.Errorf("%q is not a calendar date", s)
 	}

@@ -81,6 +81,27 @@ func (c *Checker) Check(r Record) []Violation {
 	return out
 }
 
+// RuleCodeWarning marks a code that is valid but unusual (a registration department and
+// category pair outside the official tables, or an unknown administrative division): listed
+// so that the office can look, never counted in a rate.
+const RuleCodeWarning = "code_warning"
+
+// CodeWarnings lists the unusual but valid codes of a record, with rule RuleCodeWarning.
+func (c *Checker) CodeWarnings(r Record) []Violation {
+	var out []Violation
+	for _, f := range Schemas[r.Kind].CodeColumns {
+		v := r.Get(f)
+		if v == "" || codes.USCC(v) != nil {
+			continue
+		}
+		for _, w := range codes.USCCWarnings(v) {
+			out = append(out, Violation{Row: r.Row, RecordID: r.ID(), Field: f, Rule: RuleCodeWarning,
+				Message: fmt.Sprintf("统一社会信用代码“%s”%s（仅提示，不计入重错率）", v, reasonZH(w))})
+		}
+	}
+	return out
+}
+
 type addFunc func(field, rule, format string, a ...any)
 
 func (c *Checker) checkSubject(r Record, add addFunc) {
@@ -166,8 +187,8 @@ func (c *Checker) checkCategory(r Record, add addFunc) {
 }
 
 var reasonNames = map[string]string{
-	codes.ReasonLength: "长度错误", codes.ReasonAlphabet: "含非法字符", codes.ReasonDepartment: "登记管理部门或机构类别代码错误",
-	codes.ReasonRegion: "行政区划码错误", codes.ReasonOrgCode: "组织机构代码校验错误", codes.ReasonCheck: "校验码错误",
+	codes.ReasonLength: "长度错误", codes.ReasonAlphabet: "含非法字符", codes.ReasonDepartment: "登记管理部门与机构类别代码组合不在已知表中",
+	codes.ReasonRegion: "行政区划码不是已知的省级区划", codes.ReasonOrgCode: "组织机构代码校验错误", codes.ReasonCheck: "校验码错误",
 	codes.ReasonBirthDate: "出生日期错误",
 }
 
@@ -188,4 +209,5 @@ var RuleNamesZH = map[string]string{
 	RuleDateOrder: "日期先后矛盾", RuleBadAmount: "金额不规范", RuleBadCategory: "类别不规范",
 	RuleBadSubjectType: "相对人类别不规范", RuleMissingCode: "缺少统一社会信用代码", RuleMissingLegalRep: "缺少法定代表人",
 	RuleMissingID: "缺少证件信息", RuleBadCode: "统一社会信用代码无效", RuleBadIDNumber: "身份证号码无效",
+	RuleCodeWarning: "代码提示（不计入）",
 }

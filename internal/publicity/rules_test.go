@@ -4,10 +4,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/clock"
 )
 
-var asOf = time.Date(2026, 11, 27, 0, 0, 0, 0, config.Shanghai)
+var asOf = time.Date(2026, 11, 27, 0, 0, 0, 0, clock.Shanghai)
 
 // goodPenalty is a compliant penalty record; each case below breaks one thing.
 func goodPenalty() map[string]string {
@@ -89,7 +89,7 @@ func TestParseDate(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || got.Format(time.DateOnly) != want || got.Location() != config.Shanghai {
+		if err != nil || got.Format(time.DateOnly) != want || got.Location() != clock.Shanghai {
 			t.Errorf("ParseDate(%q) = %v, %v; want %s in Asia/Shanghai", in, got, err, want)
 		}
 	}

@@ -62,7 +62,7 @@ func BenchmarkReportMonth50Targets(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		r, err := Generate(ctx, l, cfg, Options{Month: "2026-09", Now: reporttest.At("2026-11-27 09:00"), Recompute: true})
+		r, err := Generate(ctx, l, cfg, settingsOf(b, cfg), Options{Month: "2026-09", Now: reporttest.At("2026-11-27 09:00"), Recompute: true})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -12,16 +12,14 @@ import (
 	"sort"
 	"time"
 
-	"github.com/creditwatch/creditwatch/internal/metrics"
-	"github.com/creditwatch/creditwatch/internal/workday"
-	"github.com/creditwatch/creditwatch/internal/zh"
-
+	"github.com/creditwatch/creditwatch/internal/card"
 	"github.com/creditwatch/creditwatch/internal/cases"
+	"github.com/creditwatch/creditwatch/internal/clock"
+
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/publicity"
-	"github.com/creditwatch/creditwatch/internal/scoring"
-	"github.com/creditwatch/creditwatch/internal/service"
+	"github.com/creditwatch/creditwatch/internal/zh"
 )
 
 // RunSlack is how long after its last heartbeat a run still counts as watching.
@@ -37,6 +35,7 @@ type Data struct {
 	Monitor    Monitor      `json:"monitor"`
 	Targets    []Target     `json:"targets"`
 	Incidents  []Incident   `json:"incidents"`
+	Outages    []Outage     `json:"outages"`
 	RiskEvents []Incident   `json:"risk_events"`
 	Indicators []Indicator  `json:"indicators"`
 	Publicity  *Publicity   `json:"publicity,omitempty"`
@@ -76,9 +75,13 @@ type Day struct {
 	MeanSeconds float64 `json:"mean_seconds"`
 }
 
-// Incident is a confirmed incident (or a risk event) of the month.
+// Incident is a confirmed incident of one target (or a risk event) of the month.
 type Incident struct {
+	ID           int64   `json:"id,omitempty"`
 	Target       string  `json:"target"`
+	Site         string  `json:"site,omitempty"`
+	OutageID     int64   `json:"outage_id,omitempty"` // the scored outage it is part of; 0 if not scored
+	EndCause     string  `json:"end_cause,omitempty"`
 	Vantage      string  `json:"vantage"`
 	Start        string  `json:"start"`
 	End          string  `json:"end"` // "" while open
@@ -86,6 +89,16 @@ type Incident struct {
 	Outcome      string  `json:"outcome"`
 	FirstError   string  `json:"first_error"`
 	FailedProbes int     `json:"failed_probes"`
+}
+
+// Outage is a scored inaccessibility of a site confirmed in the month: the incidents of
+// its pages that overlap count once.
+type Outage struct {
+	ID      int64    `json:"id"`
+	Site    string   `json:"site"`
+	Start   string   `json:"start"`
+	End     string   `json:"end"` // "" while open
+	Targets []string `json:"targets"`
 }
 
 // Indicator is one observable ledger row, this month and for the period to date.
@@ -134,23 +147,13 @@ type Options struct {
 }
 
 // ParseMonth reads YYYY-MM as the month's bounds in Asia/Shanghai.
-func ParseMonth(s string) (from, to time.Time, err error) {
-	t, err := time.ParseInLocation("2006-01", s, config.Shanghai)
-	if err != nil {
-		return time.Time{}, time.Time{}, fmt.Errorf("%q is not a month in YYYY-MM form", s)
-	}
-	return t, t.AddDate(0, 1, 0), nil
-}
+func ParseMonth(s string) (from, to time.Time, err error) { return clock.ParseMonth(s) }
 
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(config.Shanghai).Format(time.RFC3339)
-}
+func stamp(t time.Time) string { return clock.Stamp(t) }
 
-// Build gathers a month's report data from the ledger. It does not freeze it.
-func Build(ctx context.Context, l *ledger.Ledger, cfg *config.Config, o Options) (*Data, error) {
+// Build gathers a month's report data from the ledger, as of the month's end (or of now,
+// for the month in progress). It does not freeze it.
+func Build(ctx context.Context, l *ledger.Ledger, cfg *config.Config, set card.Settings, o Options) (*Data, error) {
 	from, end, err := ParseMonth(o.Month)
 	if err != nil {
 		return nil, err
@@ -162,40 +165,26 @@ func Build(ctx context.Context, l *ledger.Ledger, cfg *config.Config, o Options)
 	if o.Now.Before(end) {
 		to = o.Now
 	}
-	last := to.Add(-time.Nanosecond) // the report's "now": its last instant
-	d := &Data{Month: o.Month, From: stamp(from), To: stamp(to), Complete: !o.Now.Before(end),
-		PeriodFrom: stamp(cfg.Assessment.PeriodFrom(last))}
+	period, err := card.Period(ctx, l, set, to, card.Options{})
+	if err != nil {
+		return nil, err
+	}
+	month, err := card.Compute(ctx, l, set, to, from, card.Options{})
+	if err != nil {
+		return nil, err
+	}
+	d := &Data{Month: o.Month, From: stamp(from), To: stamp(to), Complete: !o.Now.Before(end), PeriodFrom: stamp(period.From)}
 	m, gaps, err := monitorGaps(ctx, l, from, to)
 	if err != nil {
 		return nil, err
 	}
 	d.Monitor = m
-	if err := addAvailability(ctx, l, cfg, d, from, to, m, gaps); err != nil {
+	if err := addAvailability(ctx, l, cfg, d, from, to, m, gaps, month.Portal); err != nil {
 		return nil, err
 	}
-	// Each input is computed once: publicity figures over a million records take a second.
-	cal, err := service.CalendarOf(cfg)
-	if err != nil {
-		return nil, err
-	}
-	pub, err := service.PublicityNow(ctx, l, cal, last)
-	if err != nil {
-		return nil, err
-	}
-	periodCases, err := service.CasesNow(ctx, l, cal, cfg, last)
-	if err != nil {
-		return nil, err
-	}
-	monthCfg := *cfg
-	monthCfg.Assessment.PeriodStart.Time = from
-	monthCases, err := addCases(ctx, l, cal, &monthCfg, d, last)
-	if err != nil {
-		return nil, err
-	}
-	if err := addIndicators(ctx, l, cfg, &monthCfg, d, last, pub, periodCases, monthCases); err != nil {
-		return nil, err
-	}
-	addPublicity(d, pub, last)
+	addIndicators(d, period, month)
+	addPublicity(d, period.Publicity, to)
+	addCases(d, month.Cases)
 	return d, nil
 }
 
@@ -258,7 +247,8 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-func addAvailability(ctx context.Context, l *ledger.Ledger, cfg *config.Config, d *Data, from, to time.Time, m Monitor, gaps []interval) error {
+func addAvailability(ctx context.Context, l *ledger.Ledger, cfg *config.Config, d *Data, from, to time.Time, m Monitor,
+	gaps []interval, portal *card.Portal) error {
 	days, err := l.ProbeDays(ctx, from, to)
 	if err != nil {
 		return err
@@ -285,6 +275,14 @@ func addAvailability(ctx context.Context, l *ledger.Ledger, cfg *config.Config, 
 	if err != nil {
 		return err
 	}
+	outageOf := map[int64]int64{}
+	d.Outages = []Outage{}
+	for _, o := range portal.Outages {
+		for _, id := range o.Members {
+			outageOf[id] = o.ID
+		}
+		d.Outages = append(d.Outages, Outage{ID: o.ID, Site: o.Site, Start: stamp(o.Start), End: stamp(o.End), Targets: o.Targets})
+	}
 	month := interval{from, to}
 	d.Incidents = []Incident{}
 	for _, i := range incs {
@@ -298,10 +296,11 @@ func addAvailability(ctx context.Context, l *ledger.Ledger, cfg *config.Config, 
 			down -= overlap(span, g) // time nobody watched is unknown, not down
 		}
 		target(i.Target).DownSeconds += down.Seconds()
-		row := Incident{Target: i.Target, Vantage: i.Vantage, Start: stamp(i.StartedAt), Seconds: end.Sub(i.StartedAt).Seconds(),
-			Outcome: i.Outcome, FirstError: i.FirstError, FailedProbes: i.FailedProbes}
+		row := Incident{ID: i.ID, Target: i.Target, Site: i.Site, OutageID: outageOf[i.ID], Vantage: i.Vantage,
+			Start: stamp(i.StartedAt), Seconds: end.Sub(i.StartedAt).Seconds(), Outcome: i.Outcome, FirstError: i.FirstError,
+			FailedProbes: i.FailedProbes}
 		if !i.Open() {
-			row.End = stamp(i.EndedAt)
+			row.End, row.EndCause = stamp(i.EndedAt), i.EndCause
 		}
 		if !i.StartedAt.Before(from) {
 			d.Incidents = append(d.Incidents, row)
@@ -334,44 +333,41 @@ func round(v float64, places int) float64 {
 	return math.Round(v*p) / p
 }
 
-func addIndicators(ctx context.Context, l *ledger.Ledger, cfg, monthCfg *config.Config, d *Data, last time.Time,
-	pub *metrics.Publicity, periodCases, monthCases *metrics.Cases) error {
-	cat := scoring.MustDefault()
-	period, err := service.ScoreWith(ctx, l, cat, cfg, last, pub, periodCases)
-	if err != nil {
-		return err
-	}
-	month, err := service.ScoreWith(ctx, l, cat, monthCfg, last, pub, monthCases)
-	if err != nil {
-		return err
-	}
-	for i, p := range period {
+func addIndicators(d *Data, period, month *card.Card) {
+	for i, p := range period.Results {
 		if !p.Observable {
 			continue
 		}
-		m := month[i]
+		m := month.Results[i]
 		row := Indicator{ID: p.ID, Ledger: p.Ledger, Title: p.Title, MaxPoints: p.MaxPoints, Gate: p.Gate,
 			MonthBasis: zh.ExplainZH(m), PeriodBasis: zh.ExplainZH(p)}
 		if p.Known && p.MaxPoints > 0 {
-			pp, mp := p.Points, m.Points
-			row.Period, row.Month = &pp, &mp
+			pp := p.Points
+			row.Period = &pp
+		}
+		if m.Known && m.MaxPoints > 0 {
+			mp := m.Points
+			row.Month = &mp
 		}
 		if p.Known && p.Gate {
-			pg, mg := p.GatePass, m.GatePass
-			row.PeriodGate, row.MonthGate = &pg, &mg
+			pg := p.GatePass
+			row.PeriodGate = &pg
+		}
+		if m.Known && m.Gate {
+			mg := m.GatePass
+			row.MonthGate = &mg
 		}
 		d.Indicators = append(d.Indicators, row)
 	}
-	return nil
 }
 
-func addPublicity(d *Data, pub *metrics.Publicity, last time.Time) {
-	if pub == nil || len(pub.Departments) == 0 {
+func addPublicity(d *Data, pub *card.Publicity, to time.Time) {
+	if pub == nil || !pub.Watched {
 		return
 	}
-	p := &Publicity{AsOf: last.In(config.Shanghai).Format(time.DateOnly), Codes: pub.Codes, ErrorRate: round(pub.Codes.ErrorRate(), 9)}
+	p := &Publicity{AsOf: clock.Date(clock.LastDay(to)), Codes: pub.Codes, ErrorRate: round(pub.Codes.ErrorRate(), 9)}
 	for _, dep := range pub.Departments {
-		p.Departments = append(p.Departments, Department{Kind: dep.Kind, Department: dep.Department, Figures: dep.Figures})
+		p.Departments = append(p.Departments, Department{Kind: string(dep.Kind), Department: dep.Department, Figures: dep.Figures})
 	}
 	worst := append([]Department{}, p.Departments...)
 	score := func(x Department) float64 { return min(x.UploadRatio, x.ComplianceRatio, x.TimelinessRatio) }
@@ -385,40 +381,24 @@ func addPublicity(d *Data, pub *metrics.Publicity, last time.Time) {
 	d.Publicity = p
 }
 
-// addCases summarises the month's objections and repairs into the report, and returns the
-// summary for the month's score card.
-func addCases(ctx context.Context, l *ledger.Ledger, cal *workday.Calendar, monthCfg *config.Config, d *Data, last time.Time) (*metrics.Cases, error) {
-	objs, err := l.Cases(ctx, cases.KindObjection)
-	if err != nil {
-		return nil, err
+// addCases puts the month's objections and repairs into the report.
+func addCases(d *Data, c *card.Cases) {
+	if c == nil || !c.HaveObjections && !c.HaveRepairs {
+		return
 	}
-	reps, err := l.Cases(ctx, cases.KindRepair)
-	if err != nil {
-		return nil, err
-	}
-	c := service.CaseChecker(monthCfg, cal, last)
-	sum, ofs, rfs, err := c.Summarize(service.ParseObjections(objs), service.ParseRepairs(reps))
-	if err != nil {
-		return nil, err
-	}
-	snap := &metrics.Cases{Summary: sum, HaveObjections: len(objs) > 0, HaveRepairs: len(reps) > 0}
-	if len(objs)+len(reps) == 0 {
-		return snap, nil
-	}
-	cs := &CaseSummary{Summary: sum, OverdueRepairs: []string{}, LateSyncs: []string{}}
-	for _, f := range rfs {
-		if f.Overdue && (f.InPeriod || f.Open) {
+	cs := &CaseSummary{Summary: c.Summary, OverdueRepairs: []string{}, LateSyncs: []string{}}
+	for _, f := range c.Repairs {
+		if f.OverdueInPeriod {
 			cs.OverdueRepairs = append(cs.OverdueRepairs, f.ID)
 		}
 		if f.SyncLate && f.InPeriod {
 			cs.LateSyncs = append(cs.LateSyncs, f.ID)
 		}
 	}
-	for _, f := range ofs {
+	for _, f := range c.Objections {
 		if f.SyncLate && f.InPeriod {
 			cs.LateSyncs = append(cs.LateSyncs, f.ID)
 		}
 	}
 	d.Cases = cs
-	return snap, nil
 }

@@ -18,8 +18,11 @@ import (
 
 	"github.com/go-analyze/charts"
 
+	"github.com/creditwatch/creditwatch/internal/card"
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
+	"github.com/creditwatch/creditwatch/internal/publicity"
 	"github.com/creditwatch/creditwatch/internal/zh"
 )
 
@@ -42,7 +45,7 @@ func Digest(raw []byte) string {
 // Generate returns a month's report. A finished month is frozen the first time it is
 // generated and read back afterwards, unless Recompute asks for fresh data (which then
 // replaces the frozen copy).
-func Generate(ctx context.Context, l *ledger.Ledger, cfg *config.Config, o Options) (*Report, error) {
+func Generate(ctx context.Context, l *ledger.Ledger, cfg *config.Config, set card.Settings, o Options) (*Report, error) {
 	_, end, err := ParseMonth(o.Month)
 	if err != nil {
 		return nil, err
@@ -61,7 +64,7 @@ func Generate(ctx context.Context, l *ledger.Ledger, cfg *config.Config, o Optio
 			return &Report{Data: d, Raw: fr.Data, Digest: fr.Digest, GeneratedAt: o.Now, Frozen: true, FrozenAt: fr.FrozenAt}, nil
 		}
 	}
-	d, err := Build(ctx, l, cfg, o)
+	d, err := Build(ctx, l, cfg, set, o)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +162,7 @@ var funcs = template.FuncMap{
 		if err != nil {
 			return "—"
 		}
-		return t.In(config.Shanghai).Format("2006-01-02 15:04:05")
+		return t.In(clock.Shanghai).Format("2006-01-02 15:04:05")
 	},
 	"monthZH": func(m string) string {
 		t, err := time.Parse("2006-01", m)
@@ -174,7 +177,7 @@ var funcs = template.FuncMap{
 	"points":  zh.FormatPoints,
 	"outcome": zh.OutcomeName,
 	"kindName": func(k string) string {
-		return map[string]string{"penalty": "行政处罚", "licence": "行政许可"}[k]
+		return publicity.KindNamesZH[publicity.Kind(k)]
 	},
 	"gate": func(b *bool) string {
 		if b == nil {
@@ -182,7 +185,7 @@ var funcs = template.FuncMap{
 		}
 		return map[bool]string{true: "达标", false: "未达标"}[*b]
 	},
-	"stamp": func(t time.Time) string { return t.In(config.Shanghai).Format("2006-01-02 15:04:05") },
+	"stamp": func(t time.Time) string { return t.In(clock.Shanghai).Format("2006-01-02 15:04:05") },
 }
 
 var page = template.Must(template.New("report.html.tmpl").Funcs(funcs).ParseFS(templates, "templates/report.html.tmpl"))
@@ -269,7 +272,7 @@ func (r *Report) charts() (map[string]template.HTML, error) {
 }
 
 func dayIndex(date string, from time.Time) int {
-	t, err := time.ParseInLocation(time.DateOnly, date, config.Shanghai)
+	t, err := time.ParseInLocation(time.DateOnly, date, clock.Shanghai)
 	if err != nil {
 		return -1
 	}

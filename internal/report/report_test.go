@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/card"
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/report/reporttest"
@@ -42,7 +43,7 @@ func golden(t *testing.T, path string, got []byte) {
 
 func TestOctoberReport(t *testing.T) {
 	l, cfg := octoberLedger(t)
-	r, err := Generate(context.Background(), l, cfg, Options{Month: "2026-10", Now: now})
+	r, err := Generate(context.Background(), l, cfg, settingsOf(t, cfg), Options{Month: "2026-10", Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestOctoberReport(t *testing.T) {
 func TestFinishedMonthIsFrozen(t *testing.T) {
 	ctx := context.Background()
 	l, cfg := octoberLedger(t)
-	first, err := Generate(ctx, l, cfg, Options{Month: "2026-10", Now: now})
+	first, err := Generate(ctx, l, cfg, settingsOf(t, cfg), Options{Month: "2026-10", Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func TestFinishedMonthIsFrozen(t *testing.T) {
 	if _, err := l.StartRun(ctx, reporttest.At("2026-10-20 00:00"), "late"); err != nil {
 		t.Fatal(err)
 	}
-	again, err := Generate(ctx, l, cfg, Options{Month: "2026-10", Now: now.Add(24 * time.Hour)})
+	again, err := Generate(ctx, l, cfg, settingsOf(t, cfg), Options{Month: "2026-10", Now: now.Add(24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestFinishedMonthIsFrozen(t *testing.T) {
 		t.Error("regenerating a finished month changed its data")
 	}
 	// ...unless a recomputation is asked for.
-	fresh, err := Generate(ctx, l, cfg, Options{Month: "2026-10", Now: now, Recompute: true})
+	fresh, err := Generate(ctx, l, cfg, settingsOf(t, cfg), Options{Month: "2026-10", Now: now, Recompute: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,18 +115,18 @@ func TestFinishedMonthIsFrozen(t *testing.T) {
 		t.Error("--recompute gave the frozen data")
 	}
 	// The current month is never frozen.
-	cur, err := Generate(ctx, l, cfg, Options{Month: "2026-11", Now: now})
+	cur, err := Generate(ctx, l, cfg, settingsOf(t, cfg), Options{Month: "2026-11", Now: now})
 	if err != nil || cur.Frozen || cur.Data.Complete {
 		t.Errorf("current month: frozen %t, complete %t, %v", cur.Frozen, cur.Data.Complete, err)
 	}
-	if _, err := Generate(ctx, l, cfg, Options{Month: "2027-01", Now: now}); err == nil {
+	if _, err := Generate(ctx, l, cfg, settingsOf(t, cfg), Options{Month: "2027-01", Now: now}); err == nil {
 		t.Error("a future month was reported")
 	}
 }
 
 func TestHTMLEscapesAndVerifies(t *testing.T) {
 	l, cfg := octoberLedger(t)
-	r, err := Generate(context.Background(), l, cfg, Options{Month: "2026-10", Now: now})
+	r, err := Generate(context.Background(), l, cfg, settingsOf(t, cfg), Options{Month: "2026-10", Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,4 +164,13 @@ func TestHTMLEscapesAndVerifies(t *testing.T) {
 	if _, _, err := Verify([]byte("<html>not a report</html>")); err == nil {
 		t.Error("a foreign page verified")
 	}
+}
+
+func settingsOf(t testing.TB, cfg *config.Config) card.Settings {
+	t.Helper()
+	s, err := card.SettingsOf(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

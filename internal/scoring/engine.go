@@ -8,9 +8,11 @@ import (
 const epsilon = 1e-9
 
 // Observation is what the collectors measured for one rule input over a period.
-// Known is false when nothing was measured; such an indicator is shown unscored.
+// Known is false when nothing was measured, or when it cannot be worked out (Reason says
+// why); such an indicator is shown unscored.
 type Observation struct {
 	Known  bool
+	Reason string // why an unknown observation is unknown, in Chinese; "" when nothing was watched
 	Count  float64   // per_event: events in the period
 	Value  float64   // linear_band, per_excess_unit, threshold_gate
 	Ratios []float64 // ratio_gate

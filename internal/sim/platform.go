@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/codes"
-	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 	"github.com/creditwatch/creditwatch/internal/workday"
 )
@@ -83,8 +83,8 @@ func newPlatform(sc PlatformScenario, start time.Time) (*platform, error) {
 		}
 		asOf = t
 	}
-	y, m, d := asOf.In(config.Shanghai).Date()
-	p := &platform{sc: sc, start: start, asOf: time.Date(y, m, d, 0, 0, 0, 0, config.Shanghai),
+	y, m, d := asOf.In(clock.Shanghai).Date()
+	p := &platform{sc: sc, start: start, asOf: time.Date(y, m, d, 0, 0, 0, 0, clock.Shanghai),
 		records: map[publicity.Kind][]*genRecord{}, cases: map[string][]*genCase{}}
 	if err := p.generateCases(); err != nil {
 		return nil, err
@@ -464,8 +464,8 @@ func Generate(kind publicity.Kind, n int, sc PlatformScenario, yield func(id str
 		}
 		p.asOf = t
 	}
-	y, m, d := p.asOf.In(config.Shanghai).Date()
-	p.asOf = time.Date(y, m, d, 0, 0, 0, 0, config.Shanghai)
+	y, m, d := p.asOf.In(clock.Shanghai).Date()
+	p.asOf = time.Date(y, m, d, 0, 0, 0, 0, clock.Shanghai)
 	for i := 0; i < n; i++ {
 		r, err := p.generate(kind, i)
 		if err != nil {

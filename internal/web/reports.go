@@ -9,7 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/report"
 	"github.com/creditwatch/creditwatch/internal/service"
 )
@@ -28,11 +28,11 @@ var reportIndex = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 
 // index lists the months of the assessment period up to the current one, newest first.
 func (h *reports) index(w http.ResponseWriter, _ *http.Request) {
-	now := time.Now().In(config.Shanghai)
-	from := h.svc.Config().Assessment.PeriodFrom(now)
+	now := h.svc.Clock().Now().In(clock.Shanghai)
+	from := h.svc.Settings().PeriodStart(now)
 	type month struct{ Month, Label string }
 	var ms []month
-	for m := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, config.Shanghai); !m.Before(time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, config.Shanghai)); m = m.AddDate(0, -1, 0) {
+	for m := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, clock.Shanghai); !m.Before(time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, clock.Shanghai)); m = m.AddDate(0, -1, 0) {
 		ms = append(ms, month{m.Format("2006-01"), m.Format("2006年1月")})
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -51,7 +51,8 @@ func (h *reports) month(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "月份格式应为 YYYY-MM", http.StatusNotFound)
 		return
 	}
-	rep, err := report.Generate(r.Context(), h.svc.Ledger(), h.svc.Config(), report.Options{Month: month, Now: time.Now()})
+	rep, err := report.Generate(r.Context(), h.svc.Ledger(), h.svc.Config(), h.svc.Settings(),
+		report.Options{Month: month, Now: h.svc.Clock().Now()})
 	if err != nil {
 		h.log.Warn("report not generated", zap.String("month", month), zap.Error(err))
 		http.Error(w, "无法生成该月报告："+err.Error(), http.StatusNotFound)

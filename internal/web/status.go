@@ -9,13 +9,14 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/clock"
+	"github.com/creditwatch/creditwatch/internal/publicity"
 	"github.com/creditwatch/creditwatch/internal/zh"
 
 	"go.uber.org/zap"
 
-	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/card"
 	"github.com/creditwatch/creditwatch/internal/ledger"
-	"github.com/creditwatch/creditwatch/internal/metrics"
 	"github.com/creditwatch/creditwatch/internal/scoring"
 	"github.com/creditwatch/creditwatch/internal/service"
 )
@@ -28,18 +29,16 @@ var funcs = template.FuncMap{
 		if t.IsZero() {
 			return "—"
 		}
-		return t.In(config.Shanghai).Format("2006-01-02 15:04:05")
+		return t.In(clock.Shanghai).Format("2006-01-02 15:04:05")
 	},
-	"date":     func(t time.Time) string { return t.In(config.Shanghai).Format("2006年1月2日") },
+	"date":     func(t time.Time) string { return t.In(clock.Shanghai).Format("2006年1月2日") },
 	"outcome":  zh.OutcomeName,
 	"duration": zh.FormatDuration,
 	"points":   zh.FormatPoints,
 	"explain":  zh.ExplainZH,
 	"percent":  func(v float64) string { return strconv.FormatFloat(v*100, 'f', 2, 64) + "%" },
 	"percent4": func(v float64) string { return strconv.FormatFloat(v*100, 'f', 4, 64) + "%" },
-	"kindName": func(k string) string {
-		return map[string]string{"penalty": "行政处罚", "licence": "行政许可"}[k]
-	},
+	"kindName": func(k publicity.Kind) string { return publicity.KindNamesZH[k] },
 }
 
 var statusTmpl = template.Must(template.New("status.html.tmpl").Funcs(funcs).ParseFS(templates, "templates/status.html.tmpl"))
@@ -66,10 +65,11 @@ type statusData struct {
 	PeriodStart  time.Time
 	Targets      []targetRow
 	Incidents    []incidentRow
+	Outages      int
 	Risks        int
 	Card         []scoring.Result
-	Publicity    *metrics.Publicity
-	Cases        *metrics.Cases
+	Publicity    *card.Publicity
+	Cases        *card.Cases
 	EvidenceRows int
 	Observable   float64
 	Lost         float64
@@ -77,12 +77,17 @@ type statusData struct {
 
 func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cfg := p.svc.Config()
-	now := time.Now()
-	d := statusData{Now: now, PeriodStart: cfg.Assessment.PeriodFrom(now), Card: p.svc.Store().Card()}
-	if pub := p.svc.Store().PublicityNow(); pub != nil && len(pub.Departments) > 0 {
+	now := p.svc.Clock().Now()
+	c := p.svc.Store().Card()
+	if c == nil {
+		http.Error(w, "评分尚未完成，请稍后刷新", http.StatusServiceUnavailable)
+		return
+	}
+	d := statusData{Now: now, PeriodStart: c.From, Card: c.Results, Outages: len(c.Portal.Outages)}
+	if pub := c.Publicity; pub != nil && pub.Watched {
 		d.Publicity = pub
 	}
-	if cs := p.svc.Store().CasesNow(); cs != nil && (cs.HaveObjections || cs.HaveRepairs) {
+	if cs := c.Cases; cs != nil && (cs.HaveObjections || cs.HaveRepairs) {
 		d.Cases = cs
 	}
 	for _, t := range cfg.Portal.Targets {

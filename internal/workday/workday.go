@@ -15,9 +15,8 @@ import (
 	"time"
 
 	"github.com/6tail/lunar-go/HolidayUtil"
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"gopkg.in/yaml.v3"
-
-	"github.com/creditwatch/creditwatch/internal/config"
 )
 
 // ErrUnknownYear is returned for dates in a year without holiday data.
@@ -158,7 +157,7 @@ func (c *Calendar) build(y int) *[367]bool {
 
 // civil returns t's calendar date in Asia/Shanghai as midnight UTC.
 func civil(t time.Time) time.Time {
-	y, m, d := t.In(config.Shanghai).Date()
+	y, m, d := t.In(clock.Shanghai).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
@@ -206,7 +205,7 @@ func (c *Calendar) AddWorkdays(t time.Time, n int) (time.Time, error) {
 			n--
 		}
 	}
-	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, config.Shanghai), nil
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, clock.Shanghai), nil
 }
 
 // Exceptions lists a year's weekdays off (holidays) and weekend days worked (调休).
@@ -225,4 +224,22 @@ func (c *Calendar) Exceptions(year int) (offWeekdays, workedWeekends []time.Time
 		}
 	}
 	return offWeekdays, workedWeekends, nil
+}
+
+// LastKnownDay is the last day (midnight Asia/Shanghai) of the last year the calendar knows
+// without a gap from the year of today, in the built-in data or the overrides. Past it,
+// working days cannot be counted. Zero when not even today's year is known.
+func (c *Calendar) LastKnownDay(today time.Time) time.Time {
+	year := today.In(clock.Shanghai).Year()
+	last := 0
+	for y := year; y < year+50; y++ {
+		if _, err := c.year(y); err != nil {
+			break
+		}
+		last = y
+	}
+	if last == 0 {
+		return time.Time{}
+	}
+	return time.Date(last, 12, 31, 0, 0, 0, 0, clock.Shanghai)
 }

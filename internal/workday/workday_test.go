@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/clock"
 )
 
 func day(s string) time.Time {
-	t, err := time.ParseInLocation(time.DateOnly, s, config.Shanghai)
+	t, err := time.ParseInLocation(time.DateOnly, s, clock.Shanghai)
 	if err != nil {
 		panic(err)
 	}

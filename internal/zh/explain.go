@@ -14,6 +14,9 @@ func ExplainZH(r scoring.Result) string {
 		return "不可监测，依据佐证材料评分"
 	}
 	if !r.Known {
+		if r.Input.Reason != "" {
+			return "无法评分：" + r.Input.Reason
+		}
 		return "尚无观测数据"
 	}
 	g := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }

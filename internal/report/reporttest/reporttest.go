@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/incident"
 	"github.com/creditwatch/creditwatch/internal/ledger"
@@ -20,7 +21,7 @@ const HostileDepartment = `<img src=x onerror=alert(1)>濮阳市商务局`
 
 // At reads a Shanghai time written "2006-01-02 15:04".
 func At(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, config.Shanghai)
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, clock.Shanghai)
 	if err != nil {
 		panic(err)
 	}
@@ -57,7 +58,7 @@ func October(t testing.TB, path string) (*ledger.Ledger, *config.Config) {
 		if p.Equal(At("2026-10-20 03:00")) {
 			rec.Failed, rec.Outcome, rec.Error, rec.StatusCode = true, "http_status", "HTTP 502, expected [200]", 502
 		}
-		if _, _, err := l.RecordProbe(ctx, rec, pol); err != nil {
+		if _, _, err := l.RecordProbe(ctx, rec, pol, ledger.Scoring{Site: "portal", Scored: true, MergeWindow: 40 * time.Minute}); err != nil {
 			t.Fatal(err)
 		}
 	}
