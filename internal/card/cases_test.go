@@ -242,7 +242,7 @@ func TestObjectionShareCountsRecords(t *testing.T) {
 			records: 2, points: 1.5, // 2 ÷ 100,000 = 2e-5, not 3e-5 (1 point)
 		},
 		"one record, five objections": {
-			objs: []cases.Objection{upheld("Y1", "D"), upheld("Y2", "D"), upheld("Y3", "D"), upheld("Y4", "D"), upheld("Y5", "D")},
+			objs:    []cases.Objection{upheld("Y1", "D"), upheld("Y2", "D"), upheld("Y3", "D"), upheld("Y4", "D"), upheld("Y5", "D")},
 			records: 1, points: 2,
 		},
 		"no record named: each counts": {

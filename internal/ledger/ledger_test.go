@@ -78,7 +78,7 @@ func TestRecordProbeIncidentsAndRisks(t *testing.T) {
 		incidents int
 		firstOpen bool
 	}{
-		"before the first confirmation": {t0.Add(6 * 30 * time.Second), 0, false},
+		"before the first confirmation":  {t0.Add(6 * 30 * time.Second), 0, false},
 		"first confirmed, not yet ended": {t0.Add(7 * 30 * time.Second), 1, true},
 		"an hour later":                  {t0.Add(time.Hour), 2, false},
 	}

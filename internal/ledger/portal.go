@@ -30,18 +30,18 @@ type Probe struct {
 
 // Incident is a confirmed inaccessibility incident of one target.
 type Incident struct {
-	ID           int64
-	Target       string
-	Vantage      string
-	StartedAt    time.Time
-	ConfirmedAt  time.Time
-	EndedAt      time.Time // zero while open
+	ID          int64
+	Target      string
+	Vantage     string
+	StartedAt   time.Time
+	ConfirmedAt time.Time
+	EndedAt     time.Time // zero while open
 	// EndConfirmedAt is when the end became known: the probe that confirmed the recovery
 	// (EndedAt is the first good probe before it), or the moment monitoring stopped.
 	EndConfirmedAt time.Time
-	Outcome      string
-	FirstError   string
-	FailedProbes int
+	Outcome        string
+	FirstError     string
+	FailedProbes   int
 	Scoring
 	EndCause string // EndRecovered or EndMonitoringStopped once ended
 }

@@ -12,7 +12,7 @@ const epsilon = 1e-9
 // why); such an indicator is shown unscored.
 type Observation struct {
 	Known  bool
-	Reason string // why an unknown observation is unknown, in Chinese; "" when nothing was watched
+	Reason string    // why an unknown observation is unknown, in Chinese; "" when nothing was watched
 	Count  float64   // per_event: events in the period
 	Value  float64   // linear_band, per_excess_unit, threshold_gate
 	Ratios []float64 // ratio_gate
