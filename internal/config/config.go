@@ -119,6 +119,10 @@ type IncidentPolicy struct {
 	CloseAfter int `yaml:"close_after"`
 	// ChallengeIsFailure says whether a WAF challenge counts as a failed probe.
 	ChallengeIsFailure *bool `yaml:"challenge_is_failure"`
+	// MergeWindow: an incident of a site starting within this time after another of the
+	// same site ended is the same outage. Unset: close_after × the longest interval of the
+	// site's pages, the time a recovery takes to be confirmed.
+	MergeWindow Duration `yaml:"merge_window"`
 }
 
 // Storage configures the ledger.
@@ -128,18 +132,11 @@ type Storage struct {
 
 // Assessment configures how the period is scored.
 type Assessment struct {
-	// PeriodStart is the first day of the assessment period; unset means 1 January of the
-	// current year, evaluated at scoring time so that a running service rolls over at New Year.
+	// PeriodStart is the first day of an assessment period: periods are a year long and
+	// roll over on its anniversary. Unset: the calendar year, rolling over at midnight
+	// Asia/Shanghai on 1 January (see card.Settings.PeriodStart).
 	PeriodStart Date   `yaml:"period_start"`
 	Rounding    string `yaml:"rounding"`
-}
-
-// PeriodFrom returns the start of the assessment period that contains now.
-func (a Assessment) PeriodFrom(now time.Time) time.Time {
-	if !a.PeriodStart.IsZero() {
-		return a.PeriodStart.Time
-	}
-	return clock.YearStart(now)
 }
 
 // Duration is a time span written as Prometheus writes them: 500ms, 30s, 5m, 1h, 1d.
@@ -351,6 +348,9 @@ func (c *Config) validate(root *yaml.Node) error {
 	if inc.CloseAfter < 1 {
 		p.add([]any{"portal", "incident", "close_after"}, "must be at least 1, got %d", inc.CloseAfter)
 	}
+	if inc.MergeWindow < 0 || inc.MergeWindow.D() > 24*time.Hour {
+		p.add([]any{"portal", "incident", "merge_window"}, "must be between 0s and 24h, got %s", inc.MergeWindow)
+	}
 	names := map[string]int{}
 	for i, t := range c.Portal.Targets {
 		at := func(key ...any) []any { return append([]any{"portal", "targets", i}, key...) }
@@ -405,9 +405,12 @@ func (c *Config) validate(root *yaml.Node) error {
 func (t Target) IsScored() bool { return t.Scored == nil || *t.Scored }
 
 // MergeWindow is how soon after an incident of a site ends another of the same site is
-// still the same outage: the time the longest-probed page of the site takes to confirm a
-// recovery (close_after probes).
+// still the same outage: incident.merge_window, or else the time the longest-probed page
+// of the site takes to confirm a recovery (close_after probes).
 func (p Portal) MergeWindow(site string) time.Duration {
+	if p.Incident.MergeWindow > 0 {
+		return p.Incident.MergeWindow.D()
+	}
 	var w time.Duration
 	for _, t := range p.Targets {
 		if t.Site == site {

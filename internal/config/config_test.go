@@ -27,8 +27,8 @@ func TestParseGood(t *testing.T) {
 	if !cfg.Portal.Incident.ChallengeFails() {
 		t.Error("a WAF challenge must count as a failure by default")
 	}
-	if want := time.Date(2026, 1, 1, 0, 0, 0, 0, clock.Shanghai); !cfg.Assessment.PeriodFrom(fixedNow.AddDate(2, 0, 0)).Equal(want) {
-		t.Errorf("period_start = %v, want %v whatever the date", cfg.Assessment.PeriodStart, want)
+	if want := time.Date(2026, 1, 1, 0, 0, 0, 0, clock.Shanghai); !cfg.Assessment.PeriodStart.Equal(want) {
+		t.Errorf("period_start = %v, want %v", cfg.Assessment.PeriodStart, want)
 	}
 }
 
@@ -49,29 +49,14 @@ func TestParseDefaults(t *testing.T) {
 		"close_after":   {cfg.Portal.Incident.CloseAfter, 2},
 		"storage":       {cfg.Storage.Path, DefaultStoragePath},
 		"rounding":      {cfg.Assessment.Rounding, "ceil"},
-		// 03:00 UTC on 27 Nov is in 2026 in clock.Shanghai too; the period starts on 1 Jan there.
-		"period start": {cfg.Assessment.PeriodFrom(fixedNow).UTC(), time.Date(2025, 12, 31, 16, 0, 0, 0, time.UTC)},
+		"period start":  {cfg.Assessment.PeriodStart.IsZero(), true}, // the calendar year
+		"site":          {tg.Site, DefaultSite},
+		"scored":        {tg.IsScored(), true},
+		"merge window":  {cfg.Portal.MergeWindow(DefaultSite), 2 * DefaultInterval},
 	}
 	for name, c := range checks {
 		if c.got != c.want {
 			t.Errorf("%s = %v, want %v", name, c.got, c.want)
-		}
-	}
-}
-
-func TestDefaultPeriodRollsOverAtShanghaiNewYear(t *testing.T) {
-	cfg, err := Parse(nil, fixedNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A service started in 2026 and still running: 15:59 UTC on 31 Dec is still 2026 in
-	// clock.Shanghai, 16:00 UTC is already 1 Jan 2027 there.
-	for now, year := range map[time.Time]int{
-		time.Date(2026, 12, 31, 15, 59, 0, 0, time.UTC): 2026,
-		time.Date(2026, 12, 31, 16, 0, 0, 0, time.UTC):  2027,
-	} {
-		if y := cfg.Assessment.PeriodFrom(now).Year(); y != year {
-			t.Errorf("at %v the period year = %d, want %d", now, y, year)
 		}
 	}
 }
@@ -81,6 +66,7 @@ func TestBadConfigs(t *testing.T) {
 	want := map[string]string{
 		"bad-unknown-key.yml":     "line 5: field colour not found in type config.Target",
 		"bad-interval.yml":        "line 5: portal.targets[0].interval: must be at least 100ms, got 50ms",
+		"bad-merge-window.yml":    "line 5: portal.incident.merge_window: must be between 0s and 24h, got 1d12h",
 		"bad-timeout.yml":         "line 6: portal.targets[0].timeout: must be positive and not exceed the interval 10s, got 20s",
 		"bad-duration.yml":        `line 5: "thirty" is not a duration such as 30s, 5m or 1h`,
 		"bad-status.yml":          "line 6: portal.targets[0].expect.status[1]: 999 is not an HTTP status",
