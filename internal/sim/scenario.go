@@ -43,6 +43,8 @@ type Scenario struct {
 	Sequence []Step `yaml:"sequence"`
 	// Platform configures the data API (docs/platform-api.md).
 	Platform PlatformScenario `yaml:"platform"`
+	// Reports scripts the credit reports served at /report?code=.
+	Reports ReportScenario `yaml:"reports"`
 }
 
 // Fault is one kind of misbehaviour.
@@ -99,6 +101,9 @@ func ParseScenario(data []byte) (*Scenario, error) {
 		if sc.Repeat > 0 && f.At+f.For > sc.Repeat {
 			return nil, fmt.Errorf("faults[%d]: ends after the repeat period %s", i, time.Duration(sc.Repeat))
 		}
+	}
+	if err := sc.Reports.validate(); err != nil {
+		return nil, err
 	}
 	for i, s := range sc.Sequence {
 		if err := s.validate(); err != nil {
