@@ -14,12 +14,11 @@ import (
 )
 
 // ReportScenario scripts the enterprise credit reports the portal serves at
-// /report?code=CODE (docs in the package comment of reports.go's ReportScenario).
-//
-// Which codes are defective: a code listed under defects gets that defect; any other code
-// is defective when a number drawn from the code alone (FNV-1a) falls under defect_ratio,
-// with a content defect drawn from the same number, so the same code always gets the same
-// report. The default ratio is 0: every report conforms unless the scenario says otherwise.
+// /report?code=CODE. Which codes are defective: a code listed under defects gets that
+// defect; any other code is defective when a number drawn from the code alone (FNV-1a)
+// falls under defect_ratio, with a content defect drawn from the same number, so the same
+// code always gets the same report. The default ratio is 0: every report conforms unless
+// the scenario says otherwise.
 type ReportScenario struct {
 	Format      string            `yaml:"format"`       // html (default) or pdf
 	Edition     string            `yaml:"edition"`      // default 2022

@@ -101,6 +101,9 @@ func start(addr string, sc *Scenario, log *zap.Logger, withTLS bool) (*Sim, erro
 	mux.HandleFunc("GET /{$}", s.portal)
 	mux.HandleFunc("GET /-/sim/stats", s.stats)
 	mux.HandleFunc("GET /report", s.report)
+	mux.HandleFunc("GET /xydt/{$}", s.news)
+	mux.HandleFunc("GET /sgs/{$}", s.staleList)
+	mux.HandleFunc("GET /-/sim/pages/{kind}", s.page)
 	mux.HandleFunc("GET /api/v1/publicity/{kind}/changes", pl.changes)
 	mux.HandleFunc("GET /-/sim/platform/truth", pl.truth)
 	mux.HandleFunc("GET /api/v1/objections/changes", pl.caseChanges("objection"))
@@ -225,6 +228,10 @@ func (s *Sim) portal(w http.ResponseWriter, r *http.Request) {
 		html(http.StatusOK, maintenance, "utf-8")
 	case FaultGBK:
 		html(http.StatusOK, gbkPage, "gbk")
+	case FaultDefaceKeyword, FaultDefaceScript, FaultDefaceIframe, FaultDefaceLink, FaultDefaceHiddenLink,
+		FaultDefaceTitle, FaultDefacePage, FaultRedesign:
+		page, _ := PortalPage(f.Kind)
+		html(http.StatusOK, page, "utf-8")
 	default:
 		html(http.StatusOK, indexPage, "utf-8")
 	}
