@@ -20,9 +20,8 @@ import (
 var errDecompressLimit = errors.New("pdf streams inflate past the limit")
 
 var (
-	streamKeyword = regexp.MustCompile(`(?:^|[^d])stream(?:\r\n|\r|\n)`)
-	filterEntry   = regexp.MustCompile(`/Filter\s*(\[[^\]]*\]|/[A-Za-z0-9]+)`)
-	filterName    = regexp.MustCompile(`/([A-Za-z0-9]+)`)
+	filterEntry = regexp.MustCompile(`/Filter\s*(\[[^\]]*\]|/[A-Za-z0-9]+)`)
+	filterName  = regexp.MustCompile(`/([A-Za-z0-9]+)`)
 )
 
 // streamSizes maps the offset of each stream's data to its inflated size (0 for streams
@@ -30,7 +29,7 @@ var (
 func streamSizes(pdf []byte, limit int64) (map[int64]int64, error) {
 	sizes := map[int64]int64{}
 	var total int64
-	for _, loc := range streamKeyword.FindAllIndex(pdf, -1) {
+	for _, loc := range streamStarts(pdf) {
 		start := int64(loc[1])
 		filters := streamFilters(pdf[max(0, loc[0]-4096):loc[0]])
 		if len(filters) == 0 {
@@ -44,6 +43,30 @@ func streamSizes(pdf []byte, limit int64) (map[int64]int64, error) {
 		total += n
 	}
 	return sizes, nil
+}
+
+// streamStarts finds each "stream" keyword (not "endstream") followed by an end of line,
+// as [keyword offset, data offset] pairs: where the reader starts a stream's data.
+func streamStarts(pdf []byte) [][2]int {
+	var out [][2]int
+	kw := []byte("stream")
+	for at := 0; ; {
+		i := bytes.Index(pdf[at:], kw)
+		if i < 0 {
+			return out
+		}
+		k := at + i
+		at = k + len(kw)
+		if k > 0 && pdf[k-1] == 'd' || at >= len(pdf) {
+			continue
+		}
+		switch {
+		case pdf[at] == '\r' && at+1 < len(pdf) && pdf[at+1] == '\n':
+			out = append(out, [2]int{k, at + 2})
+		case pdf[at] == '\r' || pdf[at] == '\n':
+			out = append(out, [2]int{k, at + 1})
+		}
+	}
 }
 
 // streamFilters reads the /Filter of the dictionary just before a stream keyword.

@@ -1,8 +1,11 @@
 package deface
 
 import (
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/creditwatch/creditwatch/internal/pagetext"
 )
 
 const origin = "https://credit.puyang.example.gov.cn/"
@@ -136,5 +139,12 @@ func TestBaselineJSON(t *testing.T) {
 func TestPageSHA256(t *testing.T) {
 	if got := PageSHA256([]byte("abc")); got != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
 		t.Errorf("PageSHA256 = %s", got)
+	}
+}
+
+func TestParseTooDeep(t *testing.T) {
+	_, err := Parse([]byte(strings.Repeat("<div>", 100_000)), "text/html", origin)
+	if !errors.Is(err, pagetext.ErrTooDeep) {
+		t.Fatalf("err = %v, want pagetext.ErrTooDeep", err)
 	}
 }
