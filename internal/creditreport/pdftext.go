@@ -2,7 +2,6 @@ package creditreport
 
 import (
 	"bytes"
-	"fmt"
 	"strings"
 
 	"github.com/ledongthuc/pdf"
@@ -48,10 +47,10 @@ func readPages(ra *budgetReaderAt, size int64, lim Limits) (text string, err err
 	if len(pages) == 0 {
 		return "", readErr(ClassPDFBroken, "reading pdf: no pages")
 	}
-	fonts := map[string]*pdf.Font{}
+	fonts := fontDecoders{}
 	var b strings.Builder
 	for i, p := range pages {
-		t, err := p.GetPlainText(pageFonts(p, fonts))
+		t, err := pageText(p, fonts)
 		if err != nil {
 			return "", readErr(ClassPDFBroken, "reading pdf page %d: %w", i+1, err)
 		}
@@ -93,22 +92,4 @@ func pageList(root pdf.Value, maxPages int) ([]pdf.Page, error) {
 	}
 	err := walk(root, 0)
 	return pages, err
-}
-
-// pageFonts returns the page's fonts, each parsed once per document: a font is known by
-// its resource name and base font, as producers reuse names for different fonts on
-// different pages.
-func pageFonts(p pdf.Page, cache map[string]*pdf.Font) map[string]*pdf.Font {
-	out := map[string]*pdf.Font{}
-	for _, name := range p.Fonts() {
-		f := p.Font(name)
-		key := name + "\x00" + f.BaseFont() + "\x00" + fmt.Sprint(f.V.Key("ToUnicode"))
-		if cached, ok := cache[key]; ok {
-			out[name] = cached
-			continue
-		}
-		cache[key] = &f
-		out[name] = &f
-	}
-	return out
 }
