@@ -1,7 +1,6 @@
 package collectors
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -15,9 +14,9 @@ import (
 	"syscall"
 
 	"github.com/go-resty/resty/v2"
-	"golang.org/x/net/html/charset"
 
 	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/pagetext"
 )
 
 // Outcome classes of a probe.
@@ -96,17 +95,9 @@ func Classify(a Answer, e Expectation) Verdict {
 }
 
 // DecodeBody decodes a page to UTF-8 by its BOM, Content-Type charset or meta charset
-// (UTF-8, GBK, GB18030 and the rest of the WHATWG encodings).
+// (UTF-8, GBK, GB18030 and the rest of the WHATWG encodings). See pagetext.Decode.
 func DecodeBody(body []byte, contentType string) string {
-	enc, name, _ := charset.DetermineEncoding(body, contentType)
-	if name == "utf-8" {
-		return string(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf")))
-	}
-	out, err := enc.NewDecoder().Bytes(body)
-	if err != nil {
-		return string(body)
-	}
-	return string(out)
+	return pagetext.Decode(body, contentType)
 }
 
 func classifyError(err error) string {

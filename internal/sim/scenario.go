@@ -1,6 +1,24 @@
 // Package sim is a simulated credit platform: a realistic Chinese credit portal that
 // misbehaves on a script. It is a test double for tests and the demo, never part of the
 // monitored path.
+//
+// URLs: / is the portal's home page, misbehaving by the scenario's faults or sequence,
+// which include the content faults (deface_keyword, deface_script, deface_iframe,
+// deface_link, deface_hidden_link, deface_title, deface_page, redesign);
+// /-/sim/pages/KIND serves any content fault's page directly. /xydt/ is a news list whose
+// items change every day, /sgs/ a double-publicity list whose newest item is
+// lists.stale_days old (default 45). /report?code=CODE[&format=html|pdf][&defect=KIND]
+// is the enterprise credit report of a code. /api/v1/... is the data API
+// (docs/platform-api.md); /-/sim/stats and /-/sim/platform/truth tell what was served.
+//
+// Credit reports: the scenario's reports: section lists defective codes
+// (defects: {CODE: KIND}); any other code is defective when a number drawn from the code
+// alone falls under defect_ratio (default 0), with a content defect drawn from the same
+// number, so a code always gets the same report. The name on a report is the name of the
+// code's records on the simulated platform, or one made from the code. PDFs are written by
+// a small writer in the standard, unembedded Chinese font STSong-Light (UniGB-UCS2-H), as
+// iText-based report systems write them: no font in the binary, any code printable, the
+// same bytes for the same content. Reading them with poppler needs poppler-data.
 package sim
 
 import (
@@ -29,8 +47,14 @@ const (
 	FaultGBK          = "gbk"           // the normal page, GBK-encoded
 )
 
-var kinds = map[string]bool{FaultOK: true, FaultDown: true, FaultStatus: true, FaultSlow: true, FaultHang: true,
-	FaultChallenge412: true, FaultChallengeJS: true, FaultWrongContent: true, FaultGBK: true}
+var kinds = func() map[string]bool {
+	m := map[string]bool{FaultOK: true, FaultDown: true, FaultStatus: true, FaultSlow: true, FaultHang: true,
+		FaultChallenge412: true, FaultChallengeJS: true, FaultWrongContent: true, FaultGBK: true}
+	for _, k := range ContentFaults {
+		m[k] = true
+	}
+	return m
+}()
 
 // Scenario is a script of faults.
 type Scenario struct {
@@ -43,6 +67,10 @@ type Scenario struct {
 	Sequence []Step `yaml:"sequence"`
 	// Platform configures the data API (docs/platform-api.md).
 	Platform PlatformScenario `yaml:"platform"`
+	// Reports scripts the credit reports served at /report?code=.
+	Reports ReportScenario `yaml:"reports"`
+	// Lists configures the list pages /xydt/ and /sgs/.
+	Lists ListScenario `yaml:"lists"`
 }
 
 // Fault is one kind of misbehaviour.
@@ -99,6 +127,9 @@ func ParseScenario(data []byte) (*Scenario, error) {
 		if sc.Repeat > 0 && f.At+f.For > sc.Repeat {
 			return nil, fmt.Errorf("faults[%d]: ends after the repeat period %s", i, time.Duration(sc.Repeat))
 		}
+	}
+	if err := sc.Reports.validate(); err != nil {
+		return nil, err
 	}
 	for i, s := range sc.Sequence {
 		if err := s.validate(); err != nil {

@@ -43,10 +43,13 @@ type Sim struct {
 	start    time.Time
 	srv      *http.Server
 
+	platform *platform
+
 	mu       sync.Mutex
 	listener net.Listener // nil while the portal is down
 	requests int
 	served   map[string]int
+	reports  map[string]int // reports served by defect
 	closed   bool
 	done     chan struct{}
 	tls      *tls.Config // nil: plain HTTP
@@ -74,7 +77,7 @@ func start(addr string, sc *Scenario, log *zap.Logger, withTLS bool) (*Sim, erro
 	if sc == nil {
 		sc = &Scenario{}
 	}
-	s := &Sim{scenario: sc, log: log, start: time.Now(), served: map[string]int{}, done: make(chan struct{})}
+	s := &Sim{scenario: sc, log: log, start: time.Now(), served: map[string]int{}, reports: map[string]int{}, done: make(chan struct{})}
 	if withTLS {
 		cfg, err := selfSigned()
 		if err != nil {
@@ -93,9 +96,14 @@ func start(addr string, sc *Scenario, log *zap.Logger, withTLS bool) (*Sim, erro
 		return nil, err
 	}
 	pl.finishDuplicates()
+	s.platform = pl
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.portal)
 	mux.HandleFunc("GET /-/sim/stats", s.stats)
+	mux.HandleFunc("GET /report", s.report)
+	mux.HandleFunc("GET /xydt/{$}", s.news)
+	mux.HandleFunc("GET /sgs/{$}", s.staleList)
+	mux.HandleFunc("GET /-/sim/pages/{kind}", s.page)
 	mux.HandleFunc("GET /api/v1/publicity/{kind}/changes", pl.changes)
 	mux.HandleFunc("GET /-/sim/platform/truth", pl.truth)
 	mux.HandleFunc("GET /api/v1/objections/changes", pl.caseChanges("objection"))
@@ -220,22 +228,31 @@ func (s *Sim) portal(w http.ResponseWriter, r *http.Request) {
 		html(http.StatusOK, maintenance, "utf-8")
 	case FaultGBK:
 		html(http.StatusOK, gbkPage, "gbk")
+	case FaultDefaceKeyword, FaultDefaceScript, FaultDefaceIframe, FaultDefaceLink, FaultDefaceHiddenLink,
+		FaultDefaceTitle, FaultDefacePage, FaultRedesign:
+		page, _ := PortalPage(f.Kind)
+		html(http.StatusOK, page, "utf-8")
 	default:
 		html(http.StatusOK, indexPage, "utf-8")
 	}
 }
 
-// Stats are the simulator's counts of portal requests by fault kind.
+// Stats are the simulator's counts of portal requests by fault kind and of credit reports
+// served by defect.
 type Stats struct {
 	Requests int            `json:"requests"`
 	ByKind   map[string]int `json:"by_kind"`
+	Reports  map[string]int `json:"reports"`
 }
 
 func (s *Sim) stats(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
-	st := Stats{Requests: s.requests, ByKind: map[string]int{}}
+	st := Stats{Requests: s.requests, ByKind: map[string]int{}, Reports: map[string]int{}}
 	for k, v := range s.served {
 		st.ByKind[k] = v
+	}
+	for k, v := range s.reports {
+		st.Reports[k] = v
 	}
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
