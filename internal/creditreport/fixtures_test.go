@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/codes"
-	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/creditreport"
 	"github.com/creditwatch/creditwatch/internal/sim"
 )
@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the report fixtures from the si
 var (
 	fixtureCode = codes.CompleteUSCC("91410900MA45Y7K3")
 	fixtureName = "濮阳市恒信化工有限公司"
-	fixtureDate = time.Date(2026, 11, 27, 10, 0, 0, 0, config.Shanghai)
+	fixtureDate = time.Date(2026, 11, 27, 10, 0, 0, 0, clock.Shanghai)
 )
 
 // fixture is a report the simulator serves: a defect in a format. Its body is kept under

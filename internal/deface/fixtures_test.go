@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/deface"
 	"github.com/creditwatch/creditwatch/internal/sim"
 )
@@ -128,7 +128,7 @@ func mustJSON(t *testing.T, b deface.Baseline) []byte {
 // TestDailyNewsNeverCounts: the news list of every day of two months against the first
 // day's baseline: new titles, a different number of items, never a sign.
 func TestDailyNewsNeverCounts(t *testing.T) {
-	first := time.Date(2026, 10, 1, 9, 0, 0, 0, config.Shanghai)
+	first := time.Date(2026, 10, 1, 9, 0, 0, 0, clock.Shanghai)
 	parse := func(day time.Time) *deface.Page {
 		p, err := deface.Parse(sim.NewsList(day), "text/html; charset=utf-8", pageURL+"xydt/")
 		if err != nil {

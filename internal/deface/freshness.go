@@ -7,8 +7,7 @@ import (
 	"time"
 
 	"github.com/andybalholm/cascadia"
-
-	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/clock"
 )
 
 // Content freshness: the newest item date of a list page (news, 双公示 lists), found by a
@@ -41,8 +40,8 @@ func NewestDate(p *Page, selector string, now time.Time) (newest time.Time, foun
 			texts = append(texts, textOf(n))
 		}
 	}
-	y, m, d := now.In(config.Shanghai).Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, config.Shanghai)
+	y, m, d := now.In(clock.Shanghai).Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, clock.Shanghai)
 	for _, t := range texts {
 		for _, date := range datesIn(t) {
 			if !date.After(today) && date.After(newest) {
@@ -66,7 +65,7 @@ func datesIn(s string) []time.Time {
 		y, _ := strconv.Atoi(m[1])
 		month, _ := strconv.Atoi(mo)
 		day, _ := strconv.Atoi(da)
-		t := time.Date(y, time.Month(month), day, 0, 0, 0, 0, config.Shanghai)
+		t := time.Date(y, time.Month(month), day, 0, 0, 0, 0, clock.Shanghai)
 		if t.Year() == y && int(t.Month()) == month && t.Day() == day {
 			out = append(out, t)
 		}

@@ -5,12 +5,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/workday"
 )
 
 func TestNewestDate(t *testing.T) {
-	now := time.Date(2026, 11, 27, 1, 30, 0, 0, config.Shanghai) // 26 Nov 17:30 UTC: already the 27th in Shanghai
+	now := time.Date(2026, 11, 27, 1, 30, 0, 0, clock.Shanghai) // 26 Nov 17:30 UTC: already the 27th in Shanghai
 	list := `<div class="sidebar">2026-11-27 更新</div><ul class="news">` +
 		`<li><a>通知一</a><span class="date">2026-11-20</span></li><li><a>通知二</a><span class="date">2026/11/03</span></li></ul>`
 	tests := map[string]struct {
@@ -35,7 +35,7 @@ func TestNewestDate(t *testing.T) {
 			s := ""
 			if found {
 				s = got.Format(time.DateOnly)
-				if got.Location() != config.Shanghai {
+				if got.Location() != clock.Shanghai {
 					t.Errorf("date in %v, want Asia/Shanghai", got.Location())
 				}
 			}
@@ -50,14 +50,14 @@ func TestNewestDate(t *testing.T) {
 }
 
 func TestAgeWorkdays(t *testing.T) {
-	newest := time.Date(2026, 9, 29, 0, 0, 0, 0, config.Shanghai)
+	newest := time.Date(2026, 9, 29, 0, 0, 0, 0, clock.Shanghai)
 	tests := map[string]struct {
 		now  time.Time
 		want int
 	}{
-		"same day":                        {now: time.Date(2026, 9, 29, 18, 0, 0, 0, config.Shanghai), want: 0},
-		"next day":                        {now: time.Date(2026, 9, 30, 9, 0, 0, 0, config.Shanghai), want: 1},
-		"across the National Day holiday": {now: time.Date(2026, 10, 9, 9, 0, 0, 0, config.Shanghai), want: 3},
+		"same day":                        {now: time.Date(2026, 9, 29, 18, 0, 0, 0, clock.Shanghai), want: 0},
+		"next day":                        {now: time.Date(2026, 9, 30, 9, 0, 0, 0, clock.Shanghai), want: 1},
+		"across the National Day holiday": {now: time.Date(2026, 10, 9, 9, 0, 0, 0, clock.Shanghai), want: 3},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -68,7 +68,7 @@ func TestAgeWorkdays(t *testing.T) {
 			}
 		})
 	}
-	if _, err := AgeWorkdays(workday.Default, newest, time.Date(2099, 1, 1, 0, 0, 0, 0, config.Shanghai)); err == nil ||
+	if _, err := AgeWorkdays(workday.Default, newest, time.Date(2099, 1, 1, 0, 0, 0, 0, clock.Shanghai)); err == nil ||
 		!strings.Contains(err.Error(), "counting working days since 2026-09-29") {
 		t.Errorf("a year without holiday data: %v", err)
 	}

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/clock"
 )
 
 // FuzzDetect: any page is parsed and checked against a baseline, or refused; never a
@@ -27,7 +27,7 @@ func FuzzDetect(f *testing.F) {
 // FuzzNewestDate: any text gives a date not after today, or none. Seeds:
 // testdata/fuzz/FuzzNewestDate.
 func FuzzNewestDate(f *testing.F) {
-	now := time.Date(2026, 11, 27, 12, 0, 0, 0, config.Shanghai)
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, clock.Shanghai)
 	f.Fuzz(func(t *testing.T, page string, selector string) {
 		p, err := Parse([]byte(page), "text/html; charset=utf-8", origin)
 		if err != nil {

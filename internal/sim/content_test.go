@@ -11,8 +11,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/codes"
-	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/creditreport"
 	"github.com/creditwatch/creditwatch/internal/deface"
 )
@@ -153,7 +153,7 @@ func TestServeContentPages(t *testing.T) {
 	if signs := deface.Detect(fetch("/-/sim/pages/"+FaultDefaceScript), deface.Policy{}, &base); len(signs) != 1 || signs[0].Rule != deface.RuleForeignScript {
 		t.Errorf("/-/sim/pages/deface_script: %+v", signs)
 	}
-	now := time.Date(2026, 11, 27, 12, 0, 0, 0, config.Shanghai)
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, clock.Shanghai)
 	for path, want := range map[string]string{"/xydt/": "2026-11-27", "/sgs/": "2026-10-18"} {
 		newest, found, err := deface.NewestDate(fetch(path), ".news-list .date", now)
 		if err != nil || !found || newest.Format(time.DateOnly) != want {

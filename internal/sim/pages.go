@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/clock"
 )
 
 // Defacement and content pages. The home page's defaced variants are fault kinds, scripted
@@ -133,8 +133,8 @@ func listPage(title, items string) []byte {
 }
 
 func civilDay(t time.Time) time.Time {
-	y, m, d := t.In(config.Shanghai).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, config.Shanghai)
+	y, m, d := t.In(clock.Shanghai).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, clock.Shanghai)
 }
 
 func (s *Sim) today() time.Time {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/creditreport"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 )
@@ -127,7 +127,7 @@ func RenderReport(code, name, edition, defect, format string, asOf time.Time) ([
 		return notFoundPage, "text/html; charset=utf-8", nil
 	}
 	format = ReportScenario{Format: format}.formatOf("", defect)
-	doc := buildReport(code, name, ed, defect, asOf.In(config.Shanghai))
+	doc := buildReport(code, name, ed, defect, asOf.In(clock.Shanghai))
 	if format == creditreport.FormatPDF {
 		pdf := reportPDF(doc, nil)
 		switch defect {
@@ -173,7 +173,7 @@ func (p *platform) nameOf(code string) string {
 // reports of realistic size (a 2 MB PDF, a 200 KB page).
 func RenderLargeReport(code, name, format string, asOf time.Time, records int, jpeg []byte, jpegWidth, jpegHeight int) []byte {
 	ed, _ := creditreport.EditionByName(creditreport.DefaultEdition)
-	doc := buildReport(code, name, ed, DefectNone, asOf.In(config.Shanghai))
+	doc := buildReport(code, name, ed, DefectNone, asOf.In(clock.Shanghai))
 	for i := range records {
 		day := asOf.AddDate(0, 0, -i%700).Format(time.DateOnly)
 		doc.Sections[1].Rows = append(doc.Sections[1].Rows, []string{"行政许可", fmt.Sprintf("濮许〔2026〕%d号 食品经营许可", 20000+i), "濮阳市市场监督管理局", day})
