@@ -29,6 +29,11 @@ type Portal struct {
 	client         *resty.Client
 	deps           Deps
 	log            *zap.Logger
+	// state is the target's incident state after its latest probe (probes of one target
+	// never run at once), read from the ledger before the first: whether the next probe's
+	// evidence will be kept.
+	state  incident.State
+	loaded bool
 }
 
 func portalCollectors(cfg *config.Config, d Deps) ([]Collector, error) {
@@ -121,6 +126,7 @@ func (p *Portal) Collect(ctx context.Context) error {
 // observation is what one fetch saw.
 type observation struct {
 	start      time.Time
+	raw        *http.Response // nil without a response
 	answer     Answer
 	trace      resty.TraceInfo
 	total      time.Duration
@@ -140,6 +146,7 @@ func (p *Portal) fetch(ctx context.Context) observation {
 	}
 	o.trace = resp.Request.TraceInfo()
 	if raw := resp.RawResponse; raw != nil {
+		o.raw = raw
 		o.answer.StatusCode = raw.StatusCode
 		o.answer.ContentType = raw.Header.Get("Content-Type")
 		if raw.TLS != nil {
@@ -175,13 +182,25 @@ func (p *Portal) emit(ctx context.Context, o observation, v Verdict) error {
 		Target: p.target.Name, Vantage: p.deps.Vantage, StartedAt: o.start, Duration: o.total,
 		Outcome: v.Outcome, Failed: failed, StatusCode: o.answer.StatusCode, Error: v.Error,
 		DNS: secs(ph["dns"]), Connect: secs(ph["connect"]), TLS: secs(ph["tls"]), FirstByte: secs(ph["first_byte"]),
-		BodyBytes: o.bodyBytes, CertExpiry: o.certExpiry,
+		BodyBytes: o.bodyBytes, CertExpiry: o.certExpiry, Interval: p.target.Interval.D(),
 	}
 	// A probe that completed is written even while shutting down.
-	st, tr, err := p.deps.Ledger.RecordProbe(context.WithoutCancel(ctx), rec, p.policy, p.scoring)
+	ctx = context.WithoutCancel(ctx)
+	if !p.loaded {
+		st, err := p.deps.Ledger.TargetState(ctx, p.target.Name)
+		if err != nil {
+			return err
+		}
+		p.state, p.loaded = st, true
+	}
+	if ledger.NeedsEvidence(p.state, failed) {
+		rec.Evidence = evidenceOf(o, v, p.target.URL, p.deps.Vantage)
+	}
+	st, tr, err := p.deps.Ledger.RecordProbe(ctx, rec, p.policy, p.scoring)
 	if err != nil {
 		return err
 	}
+	p.state = st
 	p.publish(rec, ph, st, tr)
 	if failed {
 		p.log.Warn("probe failed", zap.String("outcome", v.Outcome), zap.String("error", v.Error),

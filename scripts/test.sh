@@ -12,6 +12,7 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 # The CMaps of the standard Chinese PDF fonts, for the simulator's credit reports.
 [ -d /usr/share/poppler/cMap/Adobe-GB1 ] || need+=(poppler-data)
 [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
@@ -20,7 +21,7 @@ if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-for tool in promtool prometheus amtool prometheus-alertmanager chromium pdftotext; do
+for tool in promtool prometheus amtool prometheus-alertmanager chromium pdftotext sqlite3; do
   command -v "$tool" >/dev/null 2>&1 || { echo "test.sh: $tool is still missing after install" >&2; exit 1; }
 done
 

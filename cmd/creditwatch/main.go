@@ -73,13 +73,35 @@ func run(args []string) int {
 	reportCmd := a.Command("report", "Write a monthly uptime and score report; verify a saved one.")
 	reportGen := reportCmd.Command("generate", "Write the report of a month (the default).").Default()
 	reportMonth := reportGen.Flag("month", "Month, YYYY-MM.").Required().String()
-	reportFormat := reportGen.Flag("format", "html, csv or json.").Default("html").String()
+	reportFormat := reportGen.Flag("format", "html, print (PDF-ready HTML), csv or json.").Default("html").String()
 	reportOut := reportGen.Flag("out", "Output file; standard output when empty.").String()
 	reportRecompute := reportGen.Flag("recompute", "Recompute a finished (frozen) month from the ledger.").Bool()
 	reportCfg := reportGen.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
 	reportStore := reportGen.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
-	reportVerify := reportCmd.Command("verify", "Recompute the digest of a saved HTML or JSON report.")
-	reportVerifyFile := reportVerify.Arg("file", "Report file.").Required().String()
+	reportVerify := reportCmd.Command("verify", "Check a saved report: digest, every byte against its own data, signature, ledger.")
+	reportVerifyFile := reportVerify.Arg("file", "Report file (HTML, PDF-ready HTML, JSON, or CSV with --ledger).").Required().String()
+	reportVerifyKey := reportVerify.Flag("pubkey", "Trusted public key file of the office (PEM, or the base64 key of a report's footer).").String()
+	reportVerifyLedger := reportVerify.Flag("ledger", "Also check that the ledger holds this version with this digest.").Bool()
+	reportVerifyCfg := reportVerify.Flag("config.file", "Configuration file (with --ledger).").Default("creditwatch.yml").String()
+	reportVerifyStore := reportVerify.Flag("storage.path", "Ledger file (with --ledger); overrides storage.path.").String()
+
+	keysCmd := a.Command("keys", "Manage the report signing key.")
+	keysGen := keysCmd.Command("generate", "Write a new Ed25519 signing key and its public key (FILE.pub).")
+	keysOut := keysGen.Flag("out", "Key file to write; never overwritten.").Required().String()
+
+	ledgerCmd := a.Command("ledger", "Check the ledger.")
+	ledgerVerify := ledgerCmd.Command("verify", "Walk the hash chain and check incidents, risk events, reports and annotations against it.")
+	ledgerVerifyCfg := ledgerVerify.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
+	ledgerVerifyStore := ledgerVerify.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
+
+	incidentCmd := a.Command("incident", "Work with incidents.")
+	annotate := incidentCmd.Command("annotate", "Record a person's word on an incident (a new chained row, never an edit).")
+	annotateID := annotate.Arg("id", "Incident number (as in the report and on the status page).").Required().Int64()
+	annotateCause := annotate.Flag("cause", "maintenance (still counts), monitor_error (creditwatch's own mistake: void), confirmed or other.").Required().Enum("maintenance", "monitor_error", "confirmed", "other")
+	annotateNote := annotate.Flag("note", "What happened.").Required().String()
+	annotateBy := annotate.Flag("by", "Who says so.").Required().String()
+	annotateCfg := annotate.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
+	annotateStore := annotate.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
 
 	calCmd := a.Command("calendar", "Export the official working calendar.")
 	calAM := calCmd.Command("alertmanager", "Print Alertmanager time intervals of working days and holidays.")
@@ -120,9 +142,17 @@ func run(args []string) int {
 		err = app.CheckUSCC(os.Stdout, *checkUSCCCodes)
 	case reportGen.FullCommand():
 		err = app.Report(ctx, app.ReportOptions{ConfigFile: *reportCfg, StoragePath: *reportStore, Month: *reportMonth,
-			Format: *reportFormat, Out: *reportOut, Recompute: *reportRecompute, Stdout: os.Stdout})
+			Format: *reportFormat, Out: *reportOut, Recompute: *reportRecompute, Version: version.Version, Stdout: os.Stdout, Stderr: os.Stderr})
 	case reportVerify.FullCommand():
-		err = app.VerifyReport(os.Stdout, *reportVerifyFile)
+		err = app.VerifyReport(ctx, os.Stdout, app.VerifyOptions{File: *reportVerifyFile, PublicKey: *reportVerifyKey,
+			Ledger: *reportVerifyLedger, ConfigFile: *reportVerifyCfg, StoragePath: *reportVerifyStore})
+	case keysGen.FullCommand():
+		err = app.GenerateKey(os.Stdout, *keysOut)
+	case ledgerVerify.FullCommand():
+		err = app.VerifyLedger(ctx, os.Stdout, *ledgerVerifyCfg, *ledgerVerifyStore)
+	case annotate.FullCommand():
+		err = app.Annotate(ctx, os.Stdout, app.AnnotateOptions{ConfigFile: *annotateCfg, StoragePath: *annotateStore,
+			Incident: *annotateID, Cause: *annotateCause, Note: *annotateNote, By: *annotateBy})
 	case calAM.FullCommand():
 		err = app.CalendarAlertmanager(os.Stdout, *calYears, *calHolidays)
 	case checkWD.FullCommand():

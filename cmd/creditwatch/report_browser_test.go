@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/report/reporttest"
 	"github.com/creditwatch/creditwatch/internal/testutil"
 )
@@ -24,6 +25,10 @@ func TestReportInChromium(t *testing.T) {
 	pdftotext := testutil.RequireTool(t, "pdftotext")
 	dir := t.TempDir()
 	l, _ := reporttest.October(t, filepath.Join(dir, "ledger.db"))
+	if _, err := l.Annotate(context.Background(), ledger.Annotation{IncidentID: 1, Cause: ledger.CauseMaintenance,
+		Note: "机房计划割接", By: "值班员李四", At: reporttest.At("2026-10-08 12:00")}); err != nil {
+		t.Fatal(err)
+	}
 	l.Close()
 	webAddr := freeAddr(t)
 	cfg := writeFile(t, filepath.Join(dir, "cw.yml"), fmt.Sprintf(`
@@ -60,7 +65,7 @@ assessment: {period_start: 2026-01-01}
 		}
 		return s
 	}
-	incidents, scores, publicity := text("#incidents tbody"), text("#scores tbody"), text("#publicity tbody")
+	incidents, scores, publicity, appendix := text("#incidents tbody"), text("#scores tbody"), text("#publicity tbody"), text("#incident-1")
 	injected, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("img, script:not([type='application/json'])").length`))
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +89,11 @@ assessment: {period_start: 2026-01-01}
 	if !strings.Contains(publicity, reporttest.HostileDepartment) || injected != 0 {
 		t.Errorf("outside HTML was not shown as text (%d injected elements):\n%s", injected, publicity)
 	}
+	for _, want := range []string{"计划维护（仍计入）", "机房计划割接（值班员李四，2026-10-08 12:00:00）", "解析地址 203.0.113.7", "HTTP/1.1 200 OK"} {
+		if !strings.Contains(appendix, want) {
+			t.Errorf("the incident appendix lacks %q:\n%s", want, appendix)
+		}
+	}
 
 	out := "testdata/output"
 	os.MkdirAll(out, 0o755)
@@ -97,7 +107,8 @@ assessment: {period_start: 2026-01-01}
 	// Text extraction drops spaces and wraps narrow cells, so compare without white space
 	// and with the department name cut where its cell wraps.
 	compact := strings.Join(strings.Fields(string(printed)), "")
-	for _, want := range []string{"社会信用平台月度监测报告", "第1页/共3页", "<script>alert('信用')</script>", "<imgsrc=xonerror=alert(1)>濮阳市商务"} {
+	for _, want := range []string{"社会信用平台月度监测报告", "第1页/共", "<script>alert('信用')</script>", "<imgsrc=xonerror=alert(1)>濮阳市商务",
+		"附录：事件证据与标注", "机房计划割接"} {
 		if !strings.Contains(compact, want) {
 			t.Errorf("the printed PDF lacks %q", want)
 		}
@@ -111,16 +122,26 @@ func TestReportCommand(t *testing.T) {
 	l, _ := reporttest.October(t, filepath.Join(dir, "ledger.db"))
 	l.Close()
 	cfg := writeFile(t, filepath.Join(dir, "cw.yml"), "portal:\n  targets:\n    - {name: credit-portal, url: 'http://127.0.0.1:9/'}\nstorage: {path: "+filepath.Join(dir, "ledger.db")+"}\nassessment: {period_start: 2026-01-01}\n")
-	digests := map[string]bool{}
-	for _, format := range []string{"html", "json"} {
+	key := filepath.Join(dir, "signing.key")
+	if out, stderr, code := runCLI(t, "keys", "generate", "--out", key); code != 0 || !strings.Contains(out, "fingerprint SHA256:") {
+		t.Fatalf("keys generate: exit %d %s %s", code, out, stderr)
+	}
+	if _, stderr, code := runCLI(t, "keys", "generate", "--out", key); code == 0 || !strings.Contains(stderr, "file exists") {
+		t.Errorf("keys generate over an existing key: exit %d %s", code, stderr)
+	}
+	cfg = writeFile(t, cfg, "portal:\n  targets:\n    - {name: credit-portal, url: 'http://127.0.0.1:9/'}\nstorage: {path: "+filepath.Join(dir, "ledger.db")+
+		"}\nassessment: {period_start: 2026-01-01}\nreports: {signing_key_file: "+key+"}\n")
+	statuses := []string{}
+	for _, format := range []string{"html", "json", "print"} {
 		out := filepath.Join(dir, "october."+format)
 		stdout, stderr, code := runCLI(t, "report", "--month", "2026-10", "--format", format, "--out", out, "--config.file", cfg)
 		if code != 0 {
 			t.Fatalf("report --format %s: exit %d %s", format, code, stderr)
 		}
-		digests[stdout[strings.Index(stdout, "SHA-256 ")+8:strings.Index(stdout, ")")]] = true
-		verified, stderr, code := runCLI(t, "report", "verify", out)
-		if code != 0 || !strings.Contains(verified, "report of 2026-10, data matches its digest") {
+		statuses = append(statuses, stdout)
+		verified, stderr, code := runCLI(t, "report", "verify", "--pubkey", key+".pub", "--ledger", "--config.file", cfg, out)
+		if code != 0 || !strings.Contains(verified, "version 1: its data matches its digest") || !strings.Contains(verified, "signature: good") ||
+			!strings.Contains(verified, "ledger: the digest is that of the version the ledger holds") {
 			t.Errorf("verify %s: exit %d %s %s", format, code, verified, stderr)
 		}
 		data, _ := os.ReadFile(out)
@@ -129,11 +150,30 @@ func TestReportCommand(t *testing.T) {
 			t.Errorf("a tampered %s report: exit %d %s", format, code, stderr)
 		}
 	}
-	if len(digests) != 1 {
-		t.Errorf("the HTML and JSON of one frozen month have different digests: %v", digests)
+	if !strings.Contains(statuses[0], "frozen now (version 1") || !strings.Contains(statuses[1], "frozen on ") ||
+		!strings.Contains(statuses[0], "signed with key SHA256:") {
+		t.Errorf("the report command does not say what it froze:\n%s", strings.Join(statuses, ""))
+	}
+	recomputed, _, code := runCLI(t, "report", "--month", "2026-10", "--recompute", "--out", filepath.Join(dir, "v2.html"), "--config.file", cfg)
+	if code != 0 || !strings.Contains(recomputed, "recomputed: version 2") || !strings.Contains(recomputed, "version 1 (digest") {
+		t.Errorf("recompute: exit %d %s", code, recomputed)
+	}
+	if out, stderr, code := runCLI(t, "ledger", "verify", "--config.file", cfg); code != 0 || !strings.Contains(out, "chain of") {
+		t.Errorf("ledger verify: exit %d %s %s", code, out, stderr)
+	}
+	if out, stderr, code := runCLI(t, "incident", "annotate", "1", "--cause", "monitor_error", "--note", "配置笔误", "--by", "王工",
+		"--config.file", cfg); code != 0 || !strings.Contains(out, "incident 1 annotated (monitor_error) by 王工") {
+		t.Errorf("incident annotate: exit %d %s %s", code, out, stderr)
+	}
+	if _, stderr, code := runCLI(t, "incident", "annotate", "99", "--cause", "other", "--note", "x", "--by", "y",
+		"--config.file", cfg); code != 1 || !strings.Contains(stderr, "no incident 99 in the ledger") {
+		t.Errorf("annotating a missing incident: exit %d %s", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, "report", "--month", "2025-10", "--config.file", cfg); code != 1 || !strings.Contains(stderr, "before creditwatch first ran") {
+		t.Errorf("a month before the ledger: exit %d %s", code, stderr)
 	}
 	csv, _, code := runCLI(t, "report", "--month", "2026-10", "--format", "csv", "--config.file", cfg)
-	if code != 0 || !strings.Contains(csv, "credit-portal,2226,2223,99.91%") {
+	if code != 0 || !strings.Contains(csv, "credit-portal,2226,2223,2671200,2668800,2400,7200,99.91%") {
 		t.Errorf("csv: exit %d\n%s", code, csv)
 	}
 	if _, stderr, code := runCLI(t, "report", "--month", "2026-13", "--config.file", cfg); code != 1 || !strings.Contains(stderr, `"2026-13" is not a month`) {

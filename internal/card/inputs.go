@@ -61,7 +61,8 @@ func producePortal(ctx context.Context, l *ledger.Ledger, _ Settings, c *Card, _
 	p := &Portal{}
 	members := make([]incident.Member, 0, len(incs))
 	for _, i := range incs {
-		members = append(members, incident.Member{ID: i.ID, Target: i.Target, Site: i.Site, Scored: i.Scored,
+		// An incident annotated as creditwatch's own mistake is void: listed, never scored.
+		members = append(members, incident.Member{ID: i.ID, Target: i.Target, Site: i.Site, Scored: i.Scored && !i.Voided(),
 			Start: i.StartedAt, Confirmed: i.ConfirmedAt, End: i.EndedAt, Window: i.MergeWindow})
 		if i.EndedAt.IsZero() || !i.EndedAt.Before(c.From) {
 			p.Incidents = append(p.Incidents, i)

@@ -28,6 +28,31 @@ type Config struct {
 	Calendar   Calendar   `yaml:"calendar"`
 	Storage    Storage    `yaml:"storage"`
 	Assessment Assessment `yaml:"assessment"`
+	Reports    Reports    `yaml:"reports"`
+}
+
+// Reports configures how monthly reports are signed and delivered.
+type Reports struct {
+	// Dir receives each finished month's report (HTML, PDF-ready HTML, CSV, JSON) on the
+	// first working day after the month ends; unset: reports are not delivered.
+	Dir string `yaml:"dir"`
+	// SigningKeyFile is the Ed25519 key reports are signed with (creditwatch keys generate).
+	SigningKeyFile string `yaml:"signing_key_file"`
+	// DeliverAt is the time of day, Asia/Shanghai, of the delivery; default 09:00.
+	DeliverAt string `yaml:"deliver_at"`
+	// LinkBase is the base URL of the links in notices, e.g. https://creditwatch.example.gov.cn.
+	LinkBase string    `yaml:"link_base"`
+	Webhooks []Webhook `yaml:"webhooks"`
+}
+
+// Webhook is an endpoint told when a month's report is delivered.
+type Webhook struct {
+	Name string `yaml:"name"`
+	// URL, or URLFile holding it: a WeCom bot's URL carries its key, a secret.
+	URL     string `yaml:"url"`
+	URLFile string `yaml:"url_file"`
+	// Format is wecom (a WeCom group bot's markdown message) or json.
+	Format string `yaml:"format"`
 }
 
 // Platform is the credit platform's data API (docs/platform-api.md); unset URL: not polled.
@@ -320,6 +345,14 @@ func (c *Config) applyDefaults(now time.Time) {
 	}
 	if c.Assessment.Rounding == "" {
 		c.Assessment.Rounding = scoring.RoundCeil
+	}
+	if c.Reports.DeliverAt == "" {
+		c.Reports.DeliverAt = "09:00"
+	}
+	for i := range c.Reports.Webhooks {
+		if c.Reports.Webhooks[i].Format == "" {
+			c.Reports.Webhooks[i].Format = "json"
+		}
 	}
 }
 

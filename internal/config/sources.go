@@ -3,6 +3,7 @@ package config
 import (
 	"net/url"
 	"os"
+	"regexp"
 	"time"
 )
 
@@ -67,9 +68,60 @@ func (c *Config) validateSources(p *problems) {
 			p.add(at("interval"), "must be at least 1s, got %s", e.Interval)
 		}
 	}
+	c.validateReports(p)
 	if f := c.Calendar.OverridesFile; f != "" {
 		if _, err := os.Stat(f); err != nil {
 			p.add([]any{"calendar", "overrides_file"}, "cannot be read: %v", err)
+		}
+	}
+}
+
+var clockTime = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
+
+func (c *Config) validateReports(p *problems) {
+	r := c.Reports
+	at := func(key ...any) []any { return append([]any{"reports"}, key...) }
+	if !clockTime.MatchString(r.DeliverAt) {
+		p.add(at("deliver_at"), "%q is not a time of day such as 09:00", r.DeliverAt)
+	}
+	if r.Dir != "" {
+		if st, err := os.Stat(r.Dir); err != nil || !st.IsDir() {
+			p.add(at("dir"), "%q is not a directory", r.Dir)
+		}
+	}
+	if r.SigningKeyFile != "" {
+		if _, err := os.Stat(r.SigningKeyFile); err != nil {
+			p.add(at("signing_key_file"), "cannot be read: %v (make one with creditwatch keys generate --out FILE)", err)
+		}
+	}
+	if r.LinkBase != "" {
+		if u, err := url.Parse(r.LinkBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.add(at("link_base"), "%q is not an http or https URL", r.LinkBase)
+		}
+	}
+	names := map[string]int{}
+	for i, w := range r.Webhooks {
+		wat := func(key ...any) []any { return append([]any{"reports", "webhooks", i}, key...) }
+		if !targetName.MatchString(w.Name) {
+			p.add(wat("name"), "%q is not a valid webhook name (lower-case letters, digits, '-', '_', '.')", w.Name)
+		} else if j, dup := names[w.Name]; dup {
+			p.add(wat("name"), "%q is already the name of reports.webhooks[%d]", w.Name, j)
+		}
+		names[w.Name] = i
+		switch {
+		case (w.URL == "") == (w.URLFile == ""):
+			p.add(wat("url"), "give exactly one of url and url_file")
+		case w.URLFile != "":
+			if _, err := os.Stat(w.URLFile); err != nil {
+				p.add(wat("url_file"), "cannot be read: %v", err)
+			}
+		default:
+			if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				p.add(wat("url"), "is not an http or https URL")
+			}
+		}
+		if w.Format != "wecom" && w.Format != "json" {
+			p.add(wat("format"), "%q is not wecom or json", w.Format)
 		}
 	}
 }

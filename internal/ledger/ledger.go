@@ -290,13 +290,76 @@ var migrations = []string{
 	ALTER TABLE incidents ADD COLUMN end_confirmed_at INTEGER;
 	UPDATE incidents SET end_cause = 'recovered', end_confirmed_at = ended_at WHERE ended_at IS NOT NULL;
 	CREATE INDEX incidents_by_confirmation ON incidents (confirmed_at);`,
+	// 10: the ledger as evidence. A clean stop is recorded; watch spans say when each target
+	// was watched (unknown time is neither up nor down); incidents, risk events, frozen
+	// reports and annotations are hash-chained; each incident keeps the evidence of the
+	// probes that began and ended it; frozen reports keep every version; deliveries of the
+	// monthly report are recorded so that a missed one happens at the next start.
+	`ALTER TABLE runs ADD COLUMN stopped_at INTEGER;
+	ALTER TABLE runs ADD COLUMN vantage TEXT NOT NULL DEFAULT '';
+	CREATE TABLE watch_spans (
+		id INTEGER PRIMARY KEY,
+		target TEXT NOT NULL,
+		vantage TEXT NOT NULL,
+		started_at INTEGER NOT NULL,
+		ended_at INTEGER NOT NULL
+	);
+	CREATE INDEX watch_spans_by_end ON watch_spans (ended_at, started_at);
+	ALTER TABLE target_state ADD COLUMN span_id INTEGER;
+	ALTER TABLE target_state ADD COLUMN span_end INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE target_state ADD COLUMN streak_evidence TEXT NOT NULL DEFAULT '';
+	ALTER TABLE target_state ADD COLUMN good_evidence TEXT NOT NULL DEFAULT '';
+	CREATE TABLE chain (
+		seq INTEGER PRIMARY KEY,
+		kind TEXT NOT NULL,
+		ref TEXT NOT NULL,
+		at INTEGER NOT NULL,
+		content TEXT NOT NULL,
+		prev_hash TEXT NOT NULL,
+		hash TEXT NOT NULL
+	);
+	CREATE INDEX chain_by_ref ON chain (kind, ref);
+	CREATE TABLE annotations (
+		id INTEGER PRIMARY KEY,
+		incident_id INTEGER NOT NULL REFERENCES incidents (id),
+		cause TEXT NOT NULL,
+		note TEXT NOT NULL,
+		by TEXT NOT NULL,
+		at INTEGER NOT NULL
+	);
+	CREATE INDEX annotations_by_incident ON annotations (incident_id, id);
+	CREATE TABLE incident_evidence (
+		incident_id INTEGER NOT NULL REFERENCES incidents (id),
+		role TEXT NOT NULL,
+		evidence TEXT NOT NULL,
+		PRIMARY KEY (incident_id, role)
+	);
+	CREATE TABLE report_versions (
+		month TEXT NOT NULL,
+		version INTEGER NOT NULL,
+		data BLOB NOT NULL,
+		digest TEXT NOT NULL,
+		meta TEXT NOT NULL,
+		frozen_at INTEGER NOT NULL,
+		reason TEXT NOT NULL,
+		PRIMARY KEY (month, version)
+	);
+	INSERT INTO report_versions SELECT month, 1, data, digest, '{}', frozen_at, 'frozen' FROM reports;
+	DROP TABLE reports;
+	CREATE TABLE deliveries (
+		month TEXT PRIMARY KEY,
+		delivered_at INTEGER NOT NULL,
+		files TEXT NOT NULL,
+		notices TEXT NOT NULL
+	);`,
 }
 
 // backfills run in the transaction of the migration of the same number, for data that
 // SQL alone cannot convert.
 var backfills = map[int]func(context.Context, *sql.Tx) error{
 	4: backfillReportedOn,
-	7: backfillDecidedOn,
+	7:  backfillDecidedOn,
+	10: backfillEvidence,
 }
 
 func (l *Ledger) migrate(ctx context.Context) error { return l.migrateTo(ctx, len(migrations)) }

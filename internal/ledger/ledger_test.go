@@ -123,7 +123,7 @@ func TestOpenIncidentSurvivesReopen(t *testing.T) {
 func TestRuns(t *testing.T) {
 	l := openTemp(t, filepath.Join(t.TempDir(), "c.db"))
 	ctx := context.Background()
-	id, err := l.StartRun(ctx, t0, "test")
+	id, err := l.StartRun(ctx, t0, "test", "local")
 	if err != nil {
 		t.Fatal(err)
 	}

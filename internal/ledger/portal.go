@@ -3,30 +3,13 @@ package ledger
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
-
-	"github.com/creditwatch/creditwatch/internal/incident"
 )
-
-// Probe is one probe result as written to the ledger.
-type Probe struct {
-	Target     string
-	Vantage    string
-	StartedAt  time.Time
-	Duration   time.Duration
-	Outcome    string
-	Failed     bool
-	StatusCode int
-	Error      string
-	DNS        time.Duration
-	Connect    time.Duration
-	TLS        time.Duration
-	FirstByte  time.Duration
-	BodyBytes  int64
-	CertExpiry time.Time
-}
 
 // Incident is a confirmed inaccessibility incident of one target.
 type Incident struct {
@@ -44,6 +27,44 @@ type Incident struct {
 	FailedProbes   int
 	Scoring
 	EndCause string // EndRecovered or EndMonitoringStopped once ended
+	// Annotations are what people said of the incident, oldest first; the latest holds.
+	Annotations []Annotation
+}
+
+// Annotation causes.
+const (
+	CauseMaintenance  = "maintenance"   // planned maintenance: still counts, labelled
+	CauseMonitorError = "monitor_error" // creditwatch's own mistake: void for scoring
+	CauseConfirmed    = "confirmed"     // a real outage, confirmed
+	CauseOther        = "other"
+)
+
+// Causes lists the annotation causes.
+var Causes = []string{CauseMaintenance, CauseMonitorError, CauseConfirmed, CauseOther}
+
+// Annotation is a person's word on an incident, kept with who and when; a later one
+// supersedes it without erasing it.
+type Annotation struct {
+	ID         int64
+	IncidentID int64
+	Cause      string
+	Note       string
+	By         string
+	At         time.Time
+}
+
+// Latest is the annotation that holds, nil if none.
+func (i Incident) Latest() *Annotation {
+	if len(i.Annotations) == 0 {
+		return nil
+	}
+	return &i.Annotations[len(i.Annotations)-1]
+}
+
+// Voided reports whether the incident was creditwatch's own mistake: listed, not scored.
+func (i Incident) Voided() bool {
+	a := i.Latest()
+	return a != nil && a.Cause == CauseMonitorError
 }
 
 // Scoring is what scoring needs to know of a target's incidents, from the config of the
@@ -74,95 +95,6 @@ type RiskEvent struct {
 	Outcome      string
 	FirstError   string
 	FailedProbes int
-}
-
-// RecordProbe writes a probe result and the incident transition it causes in one
-// transaction, and returns the target's new state and the transition. sc describes an
-// incident the probe opens.
-func (l *Ledger) RecordProbe(ctx context.Context, p Probe, pol incident.Policy, sc Scoring) (incident.State, incident.Transition, error) {
-	tx, err := l.w.BeginTx(ctx, nil)
-	if err != nil {
-		return incident.State{}, incident.Transition{}, fmt.Errorf("recording probe of %s: %w", p.Target, err)
-	}
-	defer tx.Rollback()
-	st, err := loadState(ctx, tx, p.Target)
-	if err != nil {
-		return st, incident.Transition{}, fmt.Errorf("loading state of %s: %w", p.Target, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO probes (target, vantage, started_at, duration_seconds,
-		outcome, failed, status_code, error, dns_seconds, connect_seconds, tls_seconds, first_byte_seconds,
-		body_bytes, cert_expiry) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		p.Target, p.Vantage, ms(p.StartedAt), p.Duration.Seconds(), p.Outcome, p.Failed, p.StatusCode,
-		p.Error, p.DNS.Seconds(), p.Connect.Seconds(), p.TLS.Seconds(), p.FirstByte.Seconds(),
-		p.BodyBytes, nullMS(p.CertExpiry)); err != nil {
-		return st, incident.Transition{}, fmt.Errorf("inserting probe of %s: %w", p.Target, err)
-	}
-	prevOpen := st.OpenID
-	st, tr := incident.Step(st, incident.Result{At: p.StartedAt, Failed: p.Failed, Outcome: p.Outcome, Error: p.Error}, pol)
-	if err := applyTransition(ctx, tx, p, sc, &st, tr, prevOpen); err != nil {
-		return st, tr, fmt.Errorf("applying incident transition of %s: %w", p.Target, err)
-	}
-	if err := saveState(ctx, tx, p.Target, st); err != nil {
-		return st, tr, fmt.Errorf("saving state of %s: %w", p.Target, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return st, tr, fmt.Errorf("committing probe of %s: %w", p.Target, err)
-	}
-	return st, tr, nil
-}
-
-func applyTransition(ctx context.Context, tx *sql.Tx, p Probe, sc Scoring, st *incident.State, tr incident.Transition, openID int64) error {
-	switch {
-	case tr.Opened != nil:
-		o := tr.Opened
-		return tx.QueryRowContext(ctx, `INSERT INTO incidents (target, vantage, started_at, confirmed_at,
-			outcome, first_error, failed_probes, site, scored, merge_window_ms) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id`,
-			p.Target, p.Vantage, ms(o.Start), ms(p.StartedAt), o.Outcome, o.Error, o.Failed, sc.Site, sc.Scored,
-			sc.MergeWindow.Milliseconds()).Scan(&st.OpenID)
-	case tr.FailedInIncident:
-		_, err := tx.ExecContext(ctx, `UPDATE incidents SET failed_probes = failed_probes + 1 WHERE id = ?`, openID)
-		return err
-	case !tr.ClosedAt.IsZero():
-		_, err := tx.ExecContext(ctx, `UPDATE incidents SET ended_at = ?, end_cause = ?, end_confirmed_at = ? WHERE id = ?`,
-			ms(tr.ClosedAt), EndRecovered, ms(p.StartedAt), openID)
-		return err
-	case tr.Risk != nil:
-		r := tr.Risk
-		_, err := tx.ExecContext(ctx, `INSERT INTO risk_events (target, vantage, started_at, ended_at, outcome,
-			first_error, failed_probes) VALUES (?,?,?,?,?,?,?)`,
-			p.Target, p.Vantage, ms(r.Start), ms(r.End), r.Outcome, r.Error, r.Failed)
-		return err
-	}
-	return nil
-}
-
-func loadState(ctx context.Context, tx *sql.Tx, target string) (incident.State, error) {
-	var st incident.State
-	var streakStart, goodStart int64
-	var openID sql.NullInt64
-	err := tx.QueryRowContext(ctx, `SELECT fail_streak, good_streak, streak_started_at, streak_outcome,
-		streak_error, good_started_at, open_incident_id FROM target_state WHERE target = ?`, target).
-		Scan(&st.FailStreak, &st.GoodStreak, &streakStart, &st.StreakOut, &st.StreakErr, &goodStart, &openID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return st, nil
-	}
-	st.StreakStart, st.GoodStart, st.OpenID = fromMS(streakStart), fromMS(goodStart), openID.Int64
-	return st, err
-}
-
-func saveState(ctx context.Context, tx *sql.Tx, target string, st incident.State) error {
-	var openID any
-	if st.OpenID != 0 {
-		openID = st.OpenID
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO target_state (target, fail_streak, good_streak,
-		streak_started_at, streak_outcome, streak_error, good_started_at, open_incident_id)
-		VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (target) DO UPDATE SET fail_streak = excluded.fail_streak,
-		good_streak = excluded.good_streak, streak_started_at = excluded.streak_started_at,
-		streak_outcome = excluded.streak_outcome, streak_error = excluded.streak_error,
-		good_started_at = excluded.good_started_at, open_incident_id = excluded.open_incident_id`,
-		target, st.FailStreak, st.GoodStreak, ms(st.StreakStart), st.StreakOut, st.StreakErr, ms(st.GoodStart), openID)
-	return err
 }
 
 // TargetTotals are all-time counts for one target, read at start so that counters
@@ -241,6 +173,84 @@ func (l *Ledger) listIncidents(ctx context.Context, q string, args ...any) ([]In
 	if err != nil {
 		return nil, fmt.Errorf("listing incidents: %w", err)
 	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	index := make(map[int64]int, len(out))
+	for k, i := range out {
+		index[i.ID] = k
+	}
+	err = l.scanRows(ctx, func(rows *sql.Rows) error {
+		var a Annotation
+		var at int64
+		if err := rows.Scan(&a.ID, &a.IncidentID, &a.Cause, &a.Note, &a.By, &at); err != nil {
+			return err
+		}
+		a.At = fromMS(at)
+		if k, ok := index[a.IncidentID]; ok {
+			out[k].Annotations = append(out[k].Annotations, a)
+		}
+		return nil
+	}, `SELECT id, incident_id, cause, note, by, at FROM annotations WHERE incident_id >= ? ORDER BY id`, minID(out))
+	if err != nil {
+		return nil, fmt.Errorf("listing annotations: %w", err)
+	}
+	return out, nil
+}
+
+// Incident returns one incident, nil if there is none with that id.
+func (l *Ledger) Incident(ctx context.Context, id int64) (*Incident, error) {
+	incs, err := l.listIncidents(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE id = ?`, id)
+	if err != nil || len(incs) == 0 {
+		return nil, err
+	}
+	return &incs[0], nil
+}
+
+// Annotate records a person's word on an incident, as a new chained row.
+func (l *Ledger) Annotate(ctx context.Context, a Annotation) (int64, error) {
+	if !slices.Contains(Causes, a.Cause) {
+		return 0, fmt.Errorf("cause %q is not one of %s", a.Cause, strings.Join(Causes, ", "))
+	}
+	tx, err := l.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM incidents WHERE id = ?`, a.IncidentID).Scan(&n); err != nil || n == 0 {
+		return 0, errors.Join(fmt.Errorf("no incident %d in the ledger", a.IncidentID), err)
+	}
+	if err := tx.QueryRowContext(ctx, `INSERT INTO annotations (incident_id, cause, note, by, at) VALUES (?,?,?,?,?) RETURNING id`,
+		a.IncidentID, a.Cause, a.Note, a.By, ms(a.At)).Scan(&a.ID); err != nil {
+		return 0, fmt.Errorf("annotating incident %d: %w", a.IncidentID, err)
+	}
+	e := annotationEvent{ID: a.ID, IncidentID: a.IncidentID, Cause: a.Cause, Note: a.Note, By: a.By, At: ms(a.At)}
+	if err := appendChain(ctx, tx, ChainAnnotation, ref(a.ID), a.At, e); err != nil {
+		return 0, err
+	}
+	return a.ID, tx.Commit()
+}
+
+// IncidentEvidence returns the evidence kept for an incident, by role (EvidenceOpened,
+// EvidenceClosed).
+func (l *Ledger) IncidentEvidence(ctx context.Context, id int64) (map[string]*Evidence, error) {
+	out := map[string]*Evidence{}
+	err := l.scanRows(ctx, func(rows *sql.Rows) error {
+		var role, body string
+		if err := rows.Scan(&role, &body); err != nil {
+			return err
+		}
+		e := &Evidence{}
+		if err := json.Unmarshal([]byte(body), e); err != nil {
+			return fmt.Errorf("evidence %s of incident %d: %w", role, id, err)
+		}
+		out[role] = e
+		return nil
+	}, `SELECT role, evidence FROM incident_evidence WHERE incident_id = ?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading the evidence of incident %d: %w", id, err)
+	}
 	return out, nil
 }
 
@@ -274,25 +284,35 @@ func (l *Ledger) IncidentsAsOf(ctx context.Context, at, since time.Time) ([]Inci
 	return incs, err
 }
 
-// EndIncident ends a target's open incident at a time for a cause other than recovery (its
-// target was removed from the config: monitoring stopped) and forgets the target's streaks,
-// in one transaction. It does nothing when no incident is open.
-func (l *Ledger) EndIncident(ctx context.Context, target string, at time.Time, cause string) (bool, error) {
+// StopWatching records that a target stopped being watched at a time (it was removed from
+// the config): its open incident ends then for that cause, its watch span ends then, and
+// its streaks are forgotten, in one transaction. It reports whether an incident was ended.
+func (l *Ledger) StopWatching(ctx context.Context, target string, at time.Time) (bool, error) {
 	tx, err := l.w.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE incidents SET ended_at = MAX(started_at, ?), end_cause = ?,
-		end_confirmed_at = MAX(confirmed_at, ?) WHERE target = ? AND ended_at IS NULL`, ms(at), cause, ms(at), target)
-	if err != nil {
+	var id int64
+	err = tx.QueryRowContext(ctx, `UPDATE incidents SET ended_at = MAX(started_at, ?), end_cause = ?,
+		end_confirmed_at = MAX(confirmed_at, ?) WHERE target = ? AND ended_at IS NULL RETURNING id`,
+		ms(at), EndMonitoringStopped, ms(at), target).Scan(&id)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return false, fmt.Errorf("ending the incident of %s: %w", target, err)
+	}
+	if id != 0 {
+		if err := chainEnded(ctx, tx, id); err != nil {
+			return false, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE watch_spans SET ended_at = MAX(started_at, ?) WHERE target = ? AND ended_at > ?`,
+		ms(at), target, ms(at)); err != nil {
+		return false, fmt.Errorf("ending the watch span of %s: %w", target, err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM target_state WHERE target = ?`, target); err != nil {
 		return false, fmt.Errorf("forgetting the state of %s: %w", target, err)
 	}
-	n, _ := res.RowsAffected()
-	return n > 0, tx.Commit()
+	return id != 0, tx.Commit()
 }
 
 // TargetsWithState lists the targets the ledger holds a resumable state for.
@@ -352,4 +372,20 @@ func (l *Ledger) scanRows(ctx context.Context, each func(*sql.Rows) error, q str
 		}
 	}
 	return rows.Err()
+}
+
+func minID(incs []Incident) int64 {
+	m := incs[0].ID
+	for _, i := range incs {
+		m = min(m, i.ID)
+	}
+	return m
+}
+
+// CountFailedProbes counts a target's failed probes that started in [from, to).
+func (l *Ledger) CountFailedProbes(ctx context.Context, target string, from, to time.Time) (int, error) {
+	var n int
+	err := l.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM probes WHERE target = ? AND started_at >= ? AND started_at < ?
+		AND failed = 1`, target, ms(from), ms(to)).Scan(&n)
+	return n, err
 }

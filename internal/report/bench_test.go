@@ -29,7 +29,7 @@ func BenchmarkReportMonth50Targets(b *testing.B) {
 	defer l.Close()
 	from := reporttest.At("2026-09-01 00:00")
 	to := from.AddDate(0, 1, 0)
-	run, _ := l.StartRun(ctx, from.Add(-time.Minute), "bench")
+	run, _ := l.StartRun(ctx, from.Add(-time.Minute), "bench", "puyang")
 	l.Heartbeat(ctx, run, to)
 	doc := "portal:\n  targets:\n"
 	batch := make([]ledger.Probe, 0, 100000)

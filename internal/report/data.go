@@ -22,9 +22,6 @@ import (
 	"github.com/creditwatch/creditwatch/internal/zh"
 )
 
-// RunSlack is how long after its last heartbeat a run still counts as watching.
-const RunSlack = 90 * time.Second
-
 // Data is everything a report shows; its JSON is what the digest covers.
 type Data struct {
 	Month      string       `json:"month"`
@@ -56,39 +53,65 @@ type Span struct {
 	Seconds float64 `json:"seconds"`
 }
 
-// Target is one portal target's month.
+// Target is one portal target's month. Its time splits into up, down and unknown (not
+// watched: creditwatch was not running, or the target was not configured yet or any
+// more, or an incident was voided as creditwatch's own mistake); uptime is up ÷ watched,
+// absent when nothing was watched.
 type Target struct {
-	Name           string  `json:"name"`
-	Probes         int     `json:"probes"`
-	Good           int     `json:"good"`
-	UptimeRatio    float64 `json:"uptime_ratio"` // of the watched time
-	DownSeconds    float64 `json:"down_seconds"`
-	UnknownSeconds float64 `json:"unknown_seconds"`
-	Days           []Day   `json:"days"`
+	Name           string   `json:"name"`
+	Probes         int      `json:"probes"`
+	Good           int      `json:"good"`
+	WatchedSeconds float64  `json:"watched_seconds"`
+	UpSeconds      float64  `json:"up_seconds"`
+	DownSeconds    float64  `json:"down_seconds"`
+	UnknownSeconds float64  `json:"unknown_seconds"`
+	UptimeRatio    *float64 `json:"uptime_ratio"`
+	Days           []Day    `json:"days"`
 }
 
-// Day is one target's day.
+// Day is one target's day, split the same way.
 type Day struct {
-	Date        string  `json:"date"`
-	Probes      int     `json:"probes"`
-	Good        int     `json:"good"`
-	MeanSeconds float64 `json:"mean_seconds"`
+	Date           string   `json:"date"`
+	Probes         int      `json:"probes"`
+	Good           int      `json:"good"`
+	MeanSeconds    float64  `json:"mean_seconds"`
+	WatchedSeconds float64  `json:"watched_seconds"`
+	DownSeconds    float64  `json:"down_seconds"`
+	UptimeRatio    *float64 `json:"uptime_ratio"`
 }
 
-// Incident is a confirmed incident of one target (or a risk event) of the month.
+// Incident is a confirmed incident of one target (or a risk event) of the month, as it
+// stood at the month's end: one still open then has no end.
 type Incident struct {
-	ID           int64   `json:"id,omitempty"`
-	Target       string  `json:"target"`
-	Site         string  `json:"site,omitempty"`
-	OutageID     int64   `json:"outage_id,omitempty"` // the scored outage it is part of; 0 if not scored
-	EndCause     string  `json:"end_cause,omitempty"`
-	Vantage      string  `json:"vantage"`
-	Start        string  `json:"start"`
-	End          string  `json:"end"` // "" while open
-	Seconds      float64 `json:"seconds"`
-	Outcome      string  `json:"outcome"`
-	FirstError   string  `json:"first_error"`
-	FailedProbes int     `json:"failed_probes"`
+	ID           int64        `json:"id,omitempty"`
+	Target       string       `json:"target"`
+	Site         string       `json:"site,omitempty"`
+	OutageID     int64        `json:"outage_id,omitempty"` // the scored outage it is part of; 0 if not scored
+	EndCause     string       `json:"end_cause,omitempty"`
+	Vantage      string       `json:"vantage"`
+	Start        string       `json:"start"`
+	End          string       `json:"end"` // "" while open
+	Seconds      float64      `json:"seconds"`
+	Outcome      string       `json:"outcome"`
+	FirstError   string       `json:"first_error"`
+	FailedProbes int          `json:"failed_probes"`
+	Voided       bool         `json:"voided,omitempty"` // creditwatch's own mistake: listed, not scored
+	Annotations  []Annotation `json:"annotations,omitempty"`
+	Evidence     *Evidence    `json:"evidence,omitempty"`
+}
+
+// Annotation is a person's word on an incident.
+type Annotation struct {
+	Cause string `json:"cause"`
+	Note  string `json:"note"`
+	By    string `json:"by"`
+	At    string `json:"at"`
+}
+
+// Evidence is what the probes that began and ended an incident saw.
+type Evidence struct {
+	Opened *ledger.Evidence `json:"opened,omitempty"`
+	Closed *ledger.Evidence `json:"closed,omitempty"`
 }
 
 // Outage is a scored inaccessibility of a site confirmed in the month: the incidents of
@@ -139,13 +162,6 @@ type CaseSummary struct {
 	LateSyncs      []string `json:"late_syncs"`
 }
 
-// Options of a report.
-type Options struct {
-	Month     string // YYYY-MM
-	Now       time.Time
-	Recompute bool
-}
-
 // ParseMonth reads YYYY-MM as the month's bounds in Asia/Shanghai.
 func ParseMonth(s string) (from, to time.Time, err error) { return clock.ParseMonth(s) }
 
@@ -174,158 +190,18 @@ func Build(ctx context.Context, l *ledger.Ledger, cfg *config.Config, set card.S
 		return nil, err
 	}
 	d := &Data{Month: o.Month, From: stamp(from), To: stamp(to), Complete: !o.Now.Before(end), PeriodFrom: stamp(period.From)}
-	m, gaps, err := monitorGaps(ctx, l, from, to)
+	w, err := watchedTime(ctx, l, from, to)
 	if err != nil {
 		return nil, err
 	}
-	d.Monitor = m
-	if err := addAvailability(ctx, l, cfg, d, from, to, m, gaps, month.Portal); err != nil {
+	d.Monitor = w.monitor(from, to)
+	if err := addAvailability(ctx, l, cfg, d, w, from, to, month.Portal); err != nil {
 		return nil, err
 	}
 	addIndicators(d, period, month)
 	addPublicity(d, period.Publicity, to)
 	addCases(d, month.Cases)
 	return d, nil
-}
-
-type interval struct{ a, b time.Time }
-
-func overlap(x, y interval) time.Duration {
-	a, b := x.a, x.b
-	if y.a.After(a) {
-		a = y.a
-	}
-	if y.b.Before(b) {
-		b = y.b
-	}
-	if b.After(a) {
-		return b.Sub(a)
-	}
-	return 0
-}
-
-// monitorGaps finds the stretches of [from, to) no run of creditwatch covered, as the
-// report shows them and as intervals.
-func monitorGaps(ctx context.Context, l *ledger.Ledger, from, to time.Time) (Monitor, []interval, error) {
-	runs, err := l.Runs(ctx, from.Add(-RunSlack), to)
-	if err != nil {
-		return Monitor{}, nil, err
-	}
-	var m Monitor
-	var gaps []interval
-	cursor := from
-	addGap := func(a, b time.Time) {
-		if b.After(a) {
-			m.Gaps = append(m.Gaps, Span{From: stamp(a), To: stamp(b), Seconds: b.Sub(a).Seconds()})
-			m.UnknownSeconds += b.Sub(a).Seconds()
-			gaps = append(gaps, interval{a, b})
-		}
-	}
-	for _, r := range runs {
-		end := r.LastSeenAt.Add(RunSlack)
-		if r.StartedAt.After(cursor) {
-			addGap(cursor, minTime(r.StartedAt, to))
-		}
-		if end.After(cursor) {
-			cursor = end
-		}
-		if !cursor.Before(to) {
-			break
-		}
-	}
-	if cursor.Before(to) {
-		addGap(cursor, to)
-	}
-	m.WatchedSeconds = to.Sub(from).Seconds() - m.UnknownSeconds
-	return m, gaps, nil
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
-
-func addAvailability(ctx context.Context, l *ledger.Ledger, cfg *config.Config, d *Data, from, to time.Time, m Monitor,
-	gaps []interval, portal *card.Portal) error {
-	days, err := l.ProbeDays(ctx, from, to)
-	if err != nil {
-		return err
-	}
-	byTarget := map[string]*Target{}
-	var names []string
-	target := func(n string) *Target {
-		if byTarget[n] == nil {
-			byTarget[n] = &Target{Name: n, Days: []Day{}}
-			names = append(names, n)
-		}
-		return byTarget[n]
-	}
-	for _, t := range cfg.Portal.Targets {
-		target(t.Name)
-	}
-	for _, ds := range days {
-		t := target(ds.Target)
-		t.Probes += ds.Probes
-		t.Good += ds.Good
-		t.Days = append(t.Days, Day{Date: ds.Day, Probes: ds.Probes, Good: ds.Good, MeanSeconds: round(ds.MeanSeconds, 4)})
-	}
-	incs, err := l.Incidents(ctx, from, to, false)
-	if err != nil {
-		return err
-	}
-	outageOf := map[int64]int64{}
-	d.Outages = []Outage{}
-	for _, o := range portal.Outages {
-		for _, id := range o.Members {
-			outageOf[id] = o.ID
-		}
-		d.Outages = append(d.Outages, Outage{ID: o.ID, Site: o.Site, Start: stamp(o.Start), End: stamp(o.End), Targets: o.Targets})
-	}
-	month := interval{from, to}
-	d.Incidents = []Incident{}
-	for _, i := range incs {
-		end := i.EndedAt
-		if i.Open() {
-			end = to
-		}
-		span := interval{i.StartedAt, end}
-		down := overlap(span, month)
-		for _, g := range gaps {
-			down -= overlap(span, g) // time nobody watched is unknown, not down
-		}
-		target(i.Target).DownSeconds += down.Seconds()
-		row := Incident{ID: i.ID, Target: i.Target, Site: i.Site, OutageID: outageOf[i.ID], Vantage: i.Vantage,
-			Start: stamp(i.StartedAt), Seconds: end.Sub(i.StartedAt).Seconds(), Outcome: i.Outcome, FirstError: i.FirstError,
-			FailedProbes: i.FailedProbes}
-		if !i.Open() {
-			row.End, row.EndCause = stamp(i.EndedAt), i.EndCause
-		}
-		if !i.StartedAt.Before(from) {
-			d.Incidents = append(d.Incidents, row)
-		}
-	}
-	risks, err := l.RiskEvents(ctx, from, to)
-	if err != nil {
-		return err
-	}
-	d.RiskEvents = []Incident{}
-	for _, r := range risks {
-		d.RiskEvents = append(d.RiskEvents, Incident{Target: r.Target, Vantage: r.Vantage, Start: stamp(r.StartedAt), End: stamp(r.EndedAt),
-			Seconds: r.EndedAt.Sub(r.StartedAt).Seconds(), Outcome: r.Outcome, FirstError: r.FirstError, FailedProbes: r.FailedProbes})
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		t := byTarget[n]
-		t.UnknownSeconds = m.UnknownSeconds
-		t.DownSeconds = round(t.DownSeconds, 3)
-		if watched := m.WatchedSeconds; watched > 0 {
-			t.UptimeRatio = round((watched-t.DownSeconds)/watched, 6)
-		}
-		d.Targets = append(d.Targets, *t)
-	}
-	return nil
 }
 
 func round(v float64, places int) float64 {

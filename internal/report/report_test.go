@@ -43,13 +43,14 @@ func golden(t *testing.T, path string, got []byte) {
 
 func TestOctoberReport(t *testing.T) {
 	l, cfg := octoberLedger(t)
-	r, err := Generate(context.Background(), l, cfg, settingsOf(t, cfg), Options{Month: "2026-10", Now: now})
+	r, err := Generate(context.Background(), l, cfg, settingsOf(t, cfg), Options{Month: "2026-10", Now: now, Renderer: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := r.Data
-	// Worked out by hand from the scenario.
-	gap := 2*time.Hour - RunSlack // 12:00 + 90 s of heartbeat slack to 14:00
+	// Worked out by hand from the scenario: creditwatch was killed at 12:00 on 15 October
+	// (its last heartbeat) and came back at 14:00; the probe of 11:40 vouches until 12:00.
+	gap := 2 * time.Hour
 	watched := 31*24*time.Hour - gap
 	if math.Abs(d.Monitor.UnknownSeconds-gap.Seconds()) > 1e-6 || len(d.Monitor.Gaps) != 1 {
 		t.Errorf("unknown = %v s in %d gaps, want %v", d.Monitor.UnknownSeconds, len(d.Monitor.Gaps), gap.Seconds())
@@ -57,8 +58,9 @@ func TestOctoberReport(t *testing.T) {
 	tg := d.Targets[0]
 	probes := 31*72 - 6
 	wantUptime := math.Round((watched.Seconds()-2400)/watched.Seconds()*1e6) / 1e6
-	if tg.Probes != probes || tg.Good != probes-3 || tg.DownSeconds != 2400 || tg.UptimeRatio != wantUptime {
-		t.Errorf("target = %+v, want %d probes, %d good, 2400 s down, uptime %v", tg, probes, probes-3, wantUptime)
+	if tg.Probes != probes || tg.Good != probes-3 || tg.DownSeconds != 2400 || tg.UptimeRatio == nil || *tg.UptimeRatio != wantUptime ||
+		tg.WatchedSeconds != watched.Seconds() || tg.UnknownSeconds != gap.Seconds() {
+		t.Errorf("target = %+v, want %d probes, %d good, %v watched, 2400 s down, uptime %v", tg, probes, probes-3, watched, wantUptime)
 	}
 	if len(tg.Days) != 31 || tg.Days[7].Good != 70 {
 		t.Errorf("days = %d, 8 October good = %d", len(tg.Days), tg.Days[7].Good)
@@ -72,8 +74,8 @@ func TestOctoberReport(t *testing.T) {
 			t.Errorf("portal_accessibility month %v period %v, want 1.5 and 1.5", *ind.Month, *ind.Period)
 		}
 	}
-	if !r.Frozen || !d.Complete {
-		t.Error("a finished month was not frozen")
+	if !r.Meta.Frozen() || r.Meta.Version != 1 || !d.Complete {
+		t.Errorf("a finished month was not frozen: %+v", r.Meta)
 	}
 	var js, csv bytes.Buffer
 	if err := r.WriteJSON(&js); err != nil {
@@ -96,28 +98,33 @@ func TestFinishedMonthIsFrozen(t *testing.T) {
 	// Later data and a config change must not change a finished month's report...
 	cfg.Assessment.Rounding = "exact"
 	cfg.Portal.Targets[0].Name = "renamed-portal"
-	if _, err := l.StartRun(ctx, reporttest.At("2026-10-20 00:00"), "late"); err != nil {
+	if _, err := l.StartRun(ctx, reporttest.At("2026-10-20 00:00"), "late", "puyang"); err != nil {
 		t.Fatal(err)
 	}
 	again, err := Generate(ctx, l, cfg, settingsOf(t, cfg), Options{Month: "2026-10", Now: now.Add(24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Digest != first.Digest || !bytes.Equal(again.Raw, first.Raw) {
-		t.Error("regenerating a finished month changed its data")
+	if again.Meta != first.Meta || !bytes.Equal(again.Raw, first.Raw) {
+		t.Error("regenerating a finished month changed it")
 	}
 	// ...unless a recomputation is asked for.
 	fresh, err := Generate(ctx, l, cfg, settingsOf(t, cfg), Options{Month: "2026-10", Now: now, Recompute: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fresh.Digest == first.Digest {
-		t.Error("--recompute gave the frozen data")
+	if fresh.Meta.Digest == first.Meta.Digest || fresh.Meta.Version != 2 {
+		t.Errorf("--recompute gave %+v", fresh.Meta)
+	}
+	// The earlier version is kept, never replaced.
+	vs, err := l.ReportVersions(ctx, "2026-10")
+	if err != nil || len(vs) != 2 || vs[1].Digest != first.Meta.Digest || vs[0].Reason != "recomputed" {
+		t.Errorf("versions = %d (%v)", len(vs), err)
 	}
 	// The current month is never frozen.
 	cur, err := Generate(ctx, l, cfg, settingsOf(t, cfg), Options{Month: "2026-11", Now: now})
-	if err != nil || cur.Frozen || cur.Data.Complete {
-		t.Errorf("current month: frozen %t, complete %t, %v", cur.Frozen, cur.Data.Complete, err)
+	if err != nil || cur.Meta.Frozen() || cur.Data.Complete {
+		t.Errorf("current month: %+v, complete %t, %v", cur.Meta, cur.Data.Complete, err)
 	}
 	if _, err := Generate(ctx, l, cfg, settingsOf(t, cfg), Options{Month: "2027-01", Now: now}); err == nil {
 		t.Error("a future month was reported")
@@ -126,7 +133,7 @@ func TestFinishedMonthIsFrozen(t *testing.T) {
 
 func TestHTMLEscapesAndVerifies(t *testing.T) {
 	l, cfg := octoberLedger(t)
-	r, err := Generate(context.Background(), l, cfg, settingsOf(t, cfg), Options{Month: "2026-10", Now: now})
+	r, err := Generate(context.Background(), l, cfg, settingsOf(t, cfg), Options{Month: "2026-10", Now: now, Renderer: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,25 +150,26 @@ func TestHTMLEscapesAndVerifies(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"&lt;script&gt;alert(", "&lt;img src=x onerror=alert(1)&gt;濮阳市商务局", "页面内容不符",
-		"2026-10-08 10:00:00", "<svg", "counter(pages)", r.Digest, "2026年10月"} {
+		"2026-10-08 10:00:00", "<svg", "counter(pages)", r.Meta.Digest, "2026年10月", "已封存（第 1 版",
+		"附录：事件证据与标注", "解析地址 203.0.113.7"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	month, digest, err := Verify(html.Bytes())
-	if err != nil || month != "2026-10" || digest != r.Digest {
-		t.Errorf("Verify(html) = %s %s %v", month, digest, err)
+	v, err := Verify(html.Bytes(), VerifyOptions{})
+	if err != nil || v.Meta.Month != "2026-10" || v.Meta.Digest != r.Meta.Digest || v.Format != "html" {
+		t.Errorf("Verify(html) = %+v %v", v, err)
 	}
 	var js bytes.Buffer
 	r.WriteJSON(&js)
-	if _, _, err := Verify(js.Bytes()); err != nil {
+	if _, err := Verify(js.Bytes(), VerifyOptions{}); err != nil {
 		t.Errorf("Verify(json): %v", err)
 	}
 	tampered := strings.Replace(page, `"failed_probes":2`, `"failed_probes":1`, 1)
-	if _, _, err := Verify([]byte(tampered)); !errors.Is(err, ErrDigestMismatch) {
+	if _, err := Verify([]byte(tampered), VerifyOptions{}); !errors.Is(err, ErrDigestMismatch) {
 		t.Errorf("a tampered report verified: %v", err)
 	}
-	if _, _, err := Verify([]byte("<html>not a report</html>")); err == nil {
+	if _, err := Verify([]byte("<html>not a report</html>"), VerifyOptions{}); err == nil {
 		t.Error("a foreign page verified")
 	}
 }

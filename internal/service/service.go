@@ -5,6 +5,7 @@ package service
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"sync"
@@ -17,8 +18,10 @@ import (
 	"github.com/creditwatch/creditwatch/internal/card"
 	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/delivery"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/metrics"
+	"github.com/creditwatch/creditwatch/internal/report"
 	"github.com/creditwatch/creditwatch/internal/schedule"
 )
 
@@ -46,6 +49,7 @@ type Service struct {
 	sched   *schedule.Scheduler
 	cfg     atomic.Pointer[config.Config]
 	set     atomic.Pointer[card.Settings]
+	key     atomic.Pointer[ed25519.PrivateKey] // signs reports; nil entry: unsigned
 	cache   card.Cache
 	reload  sync.Mutex
 	runID   int64
@@ -98,7 +102,7 @@ func Start(ctx context.Context, opts Options) (*Service, error) {
 
 func (s *Service) begin(ctx context.Context, cfg *config.Config) error {
 	var err error
-	if s.runID, err = s.ledger.StartRun(ctx, s.clock.Now(), s.opts.Version); err != nil {
+	if s.runID, err = s.ledger.StartRun(ctx, s.clock.Now(), s.opts.Version, s.opts.Vantage); err != nil {
 		return err
 	}
 	if err := s.apply(ctx, cfg, true); err != nil {
@@ -108,7 +112,18 @@ func (s *Service) begin(ctx context.Context, cfg *config.Config) error {
 	if err := s.Rescore(ctx); err != nil {
 		s.log.Error("scoring failed", zap.Error(err))
 	}
+	// A delivery missed while creditwatch was down happens now.
+	s.deliver(ctx)
 	return nil
+}
+
+// deliver hands over the monthly reports that are due.
+func (s *Service) deliver(ctx context.Context) {
+	d := &delivery.Deliverer{Ledger: s.ledger, Config: s.cfg.Load(), Settings: *s.set.Load(), Key: *s.key.Load(),
+		Renderer: s.opts.Version, Log: s.log}
+	if err := d.Run(ctx, s.clock.Now()); err != nil && ctx.Err() == nil {
+		s.log.Error("report delivery failed", zap.Error(err))
+	}
 }
 
 // apply ends the incidents of targets no longer watched, seeds the collectors' counters
@@ -117,6 +132,12 @@ func (s *Service) apply(ctx context.Context, cfg *config.Config, starting bool) 
 	set, err := card.SettingsOf(cfg)
 	if err != nil {
 		return err
+	}
+	var key ed25519.PrivateKey
+	if f := cfg.Reports.SigningKeyFile; f != "" {
+		if key, err = report.LoadSigningKey(f); err != nil {
+			return err
+		}
 	}
 	deps := collectors.Deps{Ledger: s.ledger, Store: s.store, Logger: s.log, Vantage: s.opts.Vantage, Changed: s.changed,
 		Calendar: set.Calendar, Now: s.clock.Now}
@@ -139,6 +160,7 @@ func (s *Service) apply(ctx context.Context, cfg *config.Config, starting bool) 
 	}
 	s.cfg.Store(cfg)
 	s.set.Store(&set)
+	s.key.Store(&key)
 	s.store.SetCalendarHorizon(set.Calendar.LastKnownDay(s.clock.Now()))
 	s.sched.Replace(jobs)
 	return nil
@@ -166,7 +188,7 @@ func (s *Service) stopWatching(ctx context.Context, cfg *config.Config, starting
 				return err
 			}
 		}
-		ended, err := s.ledger.EndIncident(ctx, name, at, ledger.EndMonitoringStopped)
+		ended, err := s.ledger.StopWatching(ctx, name, at)
 		if err != nil {
 			return err
 		}
@@ -225,6 +247,7 @@ func (s *Service) loop(ctx context.Context) {
 		if err := s.Rescore(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("scoring failed", zap.Error(err))
 		}
+		s.deliver(ctx)
 	}
 }
 
@@ -245,6 +268,9 @@ func (s *Service) Rescore(ctx context.Context) error {
 	return nil
 }
 
+// Version is the version of creditwatch running.
+func (s *Service) Version() string { return s.opts.Version }
+
 // Vantage is the name of this vantage point.
 func (s *Service) Vantage() string { return s.opts.Vantage }
 
@@ -260,6 +286,9 @@ func (s *Service) Config() *config.Config { return s.cfg.Load() }
 // Settings are the card settings of the running config.
 func (s *Service) Settings() card.Settings { return *s.set.Load() }
 
+// SigningKey is the key reports are signed with, nil when none is configured.
+func (s *Service) SigningKey() ed25519.PrivateKey { return *s.key.Load() }
+
 // Clock is the service's clock.
 func (s *Service) Clock() clock.Clock { return s.clock }
 
@@ -273,6 +302,7 @@ func (s *Service) Close(ctx context.Context) error {
 	errSched := s.sched.Stop(ctx)
 	s.stop()
 	<-s.done
-	errBeat := s.ledger.Heartbeat(context.Background(), s.runID, s.clock.Now())
-	return errors.Join(errSched, errBeat, s.ledger.Close(), s.lock.Release())
+	// The clean stop ends the watched time exactly: what follows is unknown.
+	errStop := s.ledger.StopRun(context.Background(), s.runID, s.clock.Now())
+	return errors.Join(errSched, errStop, s.ledger.Close(), s.lock.Release())
 }

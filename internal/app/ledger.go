@@ -1,0 +1,70 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/creditwatch/creditwatch/internal/clock"
+	"github.com/creditwatch/creditwatch/internal/ledger"
+)
+
+// VerifyLedger walks the ledger's hash chain and checks its evidence rows against it.
+func VerifyLedger(ctx context.Context, out io.Writer, configFile, storage string) error {
+	_, l, err := openLedger(ctx, configFile, storage)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	defer l.Close()
+	c, err := l.VerifyChain(ctx)
+	if err != nil {
+		return err
+	}
+	var rows []string
+	for table, n := range c.Rows {
+		rows = append(rows, fmt.Sprintf("%d %s(s)", n, table))
+	}
+	sort.Strings(rows)
+	if c.OK() {
+		fmt.Fprintf(out, "chain of %d events intact; %s agree with it\n", c.Events, strings.Join(rows, ", "))
+		return nil
+	}
+	fmt.Fprintf(out, "the ledger does not agree with its chain of %d events; first broken link first:\n", c.Events)
+	for _, p := range c.Problems {
+		fmt.Fprintln(out, "  "+p)
+	}
+	return &ExitError{Code: 1, Err: fmt.Errorf("%d problem(s) found", len(c.Problems))}
+}
+
+// AnnotateOptions are the incident annotate subcommand's flags.
+type AnnotateOptions struct {
+	ConfigFile, StoragePath string
+	Incident                int64
+	Cause, Note, By         string
+}
+
+// Annotate records a person's word on an incident.
+func Annotate(ctx context.Context, out io.Writer, o AnnotateOptions) error {
+	if strings.TrimSpace(o.By) == "" || strings.TrimSpace(o.Note) == "" {
+		return exitErr(2, "--by and --note are required: who says so, and why")
+	}
+	_, l, err := openLedger(ctx, o.ConfigFile, o.StoragePath)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	defer l.Close()
+	now := time.Now()
+	id, err := l.Annotate(ctx, ledger.Annotation{IncidentID: o.Incident, Cause: o.Cause, Note: o.Note, By: o.By, At: now})
+	if err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	fmt.Fprintf(out, "incident %d annotated (%s) by %s at %s; annotation %d is chained in the ledger\n", o.Incident, o.Cause, o.By,
+		now.In(clock.Shanghai).Format("2006-01-02 15:04:05"), id)
+	if o.Cause == ledger.CauseMonitorError {
+		fmt.Fprintln(out, "the incident no longer counts against the portal; a frozen month's report changes only with report --recompute")
+	}
+	return nil
+}
