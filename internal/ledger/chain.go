@@ -97,12 +97,12 @@ type riskEventContent struct {
 
 // reportEvent is what the chain keeps of a frozen report version.
 type reportEvent struct {
-	Month     string `json:"month"`
-	Version   int    `json:"version"`
-	Digest    string `json:"digest"`
-	Meta      string `json:"meta"`
-	FrozenAt  int64  `json:"frozen_at"`
-	Reason    string `json:"reason"`
+	Month    string `json:"month"`
+	Version  int    `json:"version"`
+	Digest   string `json:"digest"`
+	Meta     string `json:"meta"`
+	FrozenAt int64  `json:"frozen_at"`
+	Reason   string `json:"reason"`
 }
 
 // annotationEvent is what the chain keeps of an annotation.

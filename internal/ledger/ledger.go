@@ -357,7 +357,7 @@ var migrations = []string{
 // backfills run in the transaction of the migration of the same number, for data that
 // SQL alone cannot convert.
 var backfills = map[int]func(context.Context, *sql.Tx) error{
-	4: backfillReportedOn,
+	4:  backfillReportedOn,
 	7:  backfillDecidedOn,
 	10: backfillEvidence,
 }

@@ -8,7 +8,9 @@ import (
 
 var t0 = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 
-func iv(a, b int) Interval { return Interval{t0.Add(time.Duration(a) * time.Minute), t0.Add(time.Duration(b) * time.Minute)} }
+func iv(a, b int) Interval {
+	return Interval{t0.Add(time.Duration(a) * time.Minute), t0.Add(time.Duration(b) * time.Minute)}
+}
 
 func TestOperations(t *testing.T) {
 	s := Of(iv(0, 10), iv(5, 20), iv(30, 40), iv(50, 50))
