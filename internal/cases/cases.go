@@ -1,5 +1,5 @@
 // Package cases holds the rules of objections (异议) and credit repair (信用修复) of
-// DOMAIN.md section 5: handling time in working days, repair compliance, same-day sync with
+// docs/domain.md, "Objections and credit repair": handling time in working days, repair compliance, same-day sync with
 // 信用中国, and the early warnings before a case becomes a deduction. It is pure.
 package cases
 

@@ -70,7 +70,7 @@ type Schema struct {
 	Amounts      []string
 }
 
-// Schemas of the two kinds, per DOMAIN.md section 4.
+// Schemas of the two kinds (docs/domain.md, "Double publicity").
 var Schemas = map[Kind]*Schema{
 	Penalty: {
 		Kind: Penalty,

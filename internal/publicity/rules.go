@@ -47,7 +47,7 @@ type Checker struct {
 	Allowed map[string]bool
 }
 
-// Check returns the record's violations of DOMAIN.md section 4.
+// Check returns the record's violations of the record rules (docs/domain.md, "Double publicity").
 func (c *Checker) Check(r Record) []Violation {
 	s := Schemas[r.Kind]
 	var out []Violation

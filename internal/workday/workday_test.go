@@ -17,7 +17,7 @@ func day(s string) time.Time {
 	return t
 }
 
-// The official notices of 2024–2026 (DOMAIN.md section 2): every day off and every
+// The official notices of 2024–2026 (docs/domain.md, "Working days"): every day off and every
 // adjusted working day.
 var official = map[int]struct{ off, work []string }{
 	2024: {
