@@ -1,7 +1,9 @@
 package deploy
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -59,6 +61,42 @@ func TestAlertmanagerCalendar(t *testing.T) {
 	for _, want := range []string{"days_of_month: ['10'], times", "# Saturday 调休上班", "# 2026-10-01"} {
 		if !strings.Contains(section, want) {
 			t.Errorf("time intervals lack %q", want)
+		}
+	}
+}
+
+// TestNotificationTemplates renders each notification template for a firing and a resolved
+// group with amtool, as Alertmanager would, and compares the text with golden files.
+func TestNotificationTemplates(t *testing.T) {
+	amtool := testutil.RequireTool(t, "amtool")
+	for _, tmpl := range []string{"creditwatch.wecom.message", "creditwatch.webhook.text"} {
+		for _, state := range []string{"firing", "resolved"} {
+			t.Run(tmpl+" "+state, func(t *testing.T) {
+				cmd := exec.Command(amtool, "template", "render", "--template.glob=alertmanager/templates/*.tmpl",
+					"--template.text={{ template \""+tmpl+"\" . }}", "--template.data=testdata/alerts-"+state+".json")
+				cmd.Env = append(os.Environ(), "TZ=Asia/Shanghai")
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					t.Fatalf("amtool template render: %v\n%s", err, out)
+				}
+				golden := filepath.Join("testdata", tmpl+"."+state+".golden")
+				if *update {
+					os.WriteFile(golden, out, 0o644)
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil || string(out) != string(want) {
+					t.Errorf("%s differs from %s (go test ./deploy -update rewrites it):\n%s", tmpl, golden, out)
+				}
+				for _, phrase := range []string{"credit-portal", "https://www.example-city-credit.gov.cn/", "2026-10-08 10:00:00（北京时间）",
+					"连接失败", "0.5 分", "https://creditwatch.example.gov.cn/runbooks/"} {
+					if !strings.Contains(string(out), phrase) {
+						t.Errorf("the notice lacks %q", phrase)
+					}
+				}
+				if state == "resolved" && !strings.Contains(string(out), "恢复于") {
+					t.Error("the resolved notice does not say when it recovered")
+				}
+			})
 		}
 	}
 }
