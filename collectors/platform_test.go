@@ -62,7 +62,10 @@ func TestPlatformFailuresKeepDataAndCursor(t *testing.T) {
 		"hang":         {second: func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }, reason: "timeout"},
 		"huge page": {second: func(w http.ResponseWriter, _ *http.Request) {
 			w.Write([]byte(`{"records":[` + strings.Repeat(`{"id":"x"},`, 1<<17)))
-		}, reason: "body_too_large", edit: func(p *config.Platform) { p.MaxBodyBytes = 64 << 10 }},
+		}, reason: "body_too_large", edit: func(p *config.Platform) {
+			// A timeout to spare on a loaded machine: the limit, not the clock, must end this page.
+			p.MaxBodyBytes, p.Timeout = 64<<10, config.Duration(10*time.Second)
+		}},
 		"token revoked": {second: func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(401) }, reason: "unauthorized"},
 	}
 	for name, tc := range tests {
