@@ -106,7 +106,7 @@ func TestCheckConfigCommand(t *testing.T) {
 		"every problem listed": {file: "testdata/bad-several.yml", exit: 1, contains: []string{
 			`testdata/bad-several.yml: line 3: portal.targets[0].name: "Portal A" is not a valid target name`,
 			`testdata/bad-several.yml: line 4: portal.targets[0].url: "portal.example" is not an http or https URL`,
-			"testdata/bad-several.yml: line 7: portal.incident.close_after: must be at least 1, got -1",
+			"testdata/bad-several.yml: line 7: portal.incident.close_after: must be between 1 and 100, got -1",
 		}},
 		"missing file": {file: "testdata/nope.yml", exit: 1, contains: []string{"reading config: open testdata/nope.yml"}},
 	}

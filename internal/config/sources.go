@@ -3,7 +3,6 @@ package config
 import (
 	"net/url"
 	"os"
-	"time"
 )
 
 var exportKinds = map[string]bool{"penalty": true, "licence": true, "objection": true, "repair": true}
@@ -23,15 +22,11 @@ func (c *Config) validateSources(p *problems) {
 			}
 		}
 	}
-	if pl.Interval < Duration(time.Second) {
-		p.add(at("interval"), "must be at least 1s, got %s", pl.Interval)
-	}
-	if pl.Timeout <= 0 || pl.Timeout > pl.Interval {
+	okInterval := p.durationIn(at("interval"), pl.Interval, MinSourceInterval, MaxInterval)
+	if pl.Timeout <= 0 || okInterval && pl.Timeout > pl.Interval {
 		p.add(at("timeout"), "must be positive and not exceed the interval %s, got %s", pl.Interval, pl.Timeout)
 	}
-	if pl.PageSize < 1 || pl.PageSize > 5000 {
-		p.add(at("page_size"), "must be between 1 and 5000, got %d", pl.PageSize)
-	}
+	p.intIn(at("page_size"), int64(pl.PageSize), 1, MaxPageSize)
 	for i, s := range pl.Streams {
 		if s != "publicity" && s != "cases" {
 			p.add(at("streams", i), "%q is not publicity or cases", s)
@@ -40,12 +35,8 @@ func (c *Config) validateSources(p *problems) {
 	if r := c.Cases.RepairRule; r != "2019" && r != "2023" {
 		p.add([]any{"cases", "repair_rule"}, "%q is not 2019 or 2023", r)
 	}
-	if pl.MaxBodyBytes < 1024 {
-		p.add(at("max_body_bytes"), "must be at least 1024, got %d", pl.MaxBodyBytes)
-	}
-	if d := c.Publicity.DeadlineWorkdays; d < 1 || d > 60 {
-		p.add([]any{"publicity", "deadline_workdays"}, "must be between 1 and 60, got %d", d)
-	}
+	p.intIn(at("max_body_bytes"), pl.MaxBodyBytes, MinBodyBytes, MaxPlatformBodyBytes)
+	p.intIn([]any{"publicity", "deadline_workdays"}, int64(c.Publicity.DeadlineWorkdays), 1, MaxDeadlineWorkdays)
 	seen := map[string]int{}
 	for i, e := range c.Publicity.Exports {
 		at := func(key ...any) []any { return append([]any{"publicity", "exports", i}, key...) }
@@ -63,9 +54,7 @@ func (c *Config) validateSources(p *problems) {
 		if st, err := os.Stat(e.Dir); err != nil || !st.IsDir() {
 			p.add(at("dir"), "%q is not a readable directory", e.Dir)
 		}
-		if e.Interval < Duration(time.Second) {
-			p.add(at("interval"), "must be at least 1s, got %s", e.Interval)
-		}
+		p.durationIn(at("interval"), e.Interval, MinSourceInterval, MaxInterval)
 	}
 	if f := c.Calendar.OverridesFile; f != "" {
 		if _, err := os.Stat(f); err != nil {
