@@ -70,10 +70,15 @@ func (l *recordLimit) tooLong(what string, start, limit int) error {
 			msg += " inside quotes (a closing quote missing?)"
 		}
 	}
-	return &tooLongError{msg}
+	return &limitError{msg: msg, kind: ErrTooLong}
 }
 
-type tooLongError struct{ msg string }
+// limitError is an error over a limit whose text says so already: errors.Is(err, kind)
+// holds without kind's text being appended.
+type limitError struct {
+	msg  string
+	kind error
+}
 
-func (e *tooLongError) Error() string        { return e.msg }
-func (e *tooLongError) Is(target error) bool { return target == ErrTooLong }
+func (e *limitError) Error() string        { return e.msg }
+func (e *limitError) Is(target error) bool { return target == e.kind }

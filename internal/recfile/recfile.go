@@ -50,6 +50,16 @@ type Options struct {
 	DateColumns map[string]bool
 }
 
+func (o Options) withDefaults() Options {
+	if o.MaxPartBytes == 0 {
+		o.MaxPartBytes = DefaultMaxPartBytes
+	}
+	if o.MaxTotalBytes == 0 {
+		o.MaxTotalBytes = max(DefaultMaxTotalBytes, o.MaxPartBytes)
+	}
+	return o
+}
+
 // Open opens path as CSV or XLSX, by its content (a ZIP signature is XLSX) or extension.
 func Open(path string, o Options) (Reader, error) {
 	f, err := os.Open(path)
@@ -72,7 +82,7 @@ func Open(path string, o Options) (Reader, error) {
 	var r Reader
 	switch {
 	case isZip || ext == ".xlsx":
-		r, err = newXLSX(f, st.Size(), o)
+		r, err = newXLSX(f, path, st.Size(), o.withDefaults())
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("%s: %w", path, err)
