@@ -117,6 +117,12 @@ func (p *Portal) Collect(ctx context.Context) error {
 	return p.emit(ctx, obs, v)
 }
 
+// Check probes once and judges the answer without recording anything: `creditwatch probe`.
+func (p *Portal) Check(ctx context.Context) (v Verdict, status int, bodyBytes int64) {
+	obs := p.fetch(ctx)
+	return Classify(obs.answer, p.expect), obs.answer.StatusCode, obs.bodyBytes
+}
+
 // observation is what one fetch saw.
 type observation struct {
 	start      time.Time
