@@ -37,25 +37,18 @@ func TestReloadKeepsOldConfigOnError(t *testing.T) {
 	if !strings.Contains(cw.stderr.String(), "field intervall not found") {
 		t.Errorf("the log does not name the bad key:\n%s", cw.stderr.String())
 	}
-	resp, err := http.Post("http://"+webAddr+"/-/reload", "", nil)
-	if err != nil {
-		t.Fatal(err)
+	if st := postReload(t, webAddr, "text/plain"); st != http.StatusForbidden {
+		t.Errorf("POST /-/reload as a simple cross-site request: HTTP %d, want 403", st)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusInternalServerError {
-		t.Errorf("POST /-/reload of a bad config: HTTP %d, want 500", resp.StatusCode)
+	if st := postReload(t, webAddr, ""); st != http.StatusInternalServerError {
+		t.Errorf("POST /-/reload of a bad config: HTTP %d, want 500", st)
 	}
 
 	// A good config with a second target swaps in.
 	second := strings.Replace(string(good), "  incident:", "    - name: mirror\n      url: http://"+simAddr+"/\n      interval: 200ms\n      timeout: 150ms\n  incident:", 1)
 	os.WriteFile(cfg, []byte(second), 0o644)
-	resp, err = http.Post("http://"+webAddr+"/-/reload", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("POST /-/reload: HTTP %d", resp.StatusCode)
+	if st := postReload(t, webAddr, ""); st != http.StatusOK {
+		t.Errorf("POST /-/reload: HTTP %d", st)
 	}
 	eventually(t, 5*time.Second, "the new target to be probed", func() bool {
 		fams := scrape(webAddr)
@@ -127,4 +120,22 @@ func TestCheckConfigCommand(t *testing.T) {
 			}
 		})
 	}
+}
+
+// postReload posts to /-/reload as a script does (with X-Creditwatch-Request), or, given a
+// content type, as a cross-site page could make a browser do.
+func postReload(t *testing.T, addr, crossSiteType string) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", "http://"+addr+"/-/reload", strings.NewReader(""))
+	if crossSiteType != "" {
+		req.Header.Set("Content-Type", crossSiteType)
+	} else {
+		req.Header.Set("X-Creditwatch-Request", "1")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
