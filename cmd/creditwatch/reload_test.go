@@ -71,11 +71,15 @@ func TestWebConfigBasicAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	webCfg := writeFile(t, filepath.Join(dir, "web.yml"), "basic_auth_users:\n  ops: "+string(hash)+"\n")
+	webCfg := writeFile(t, filepath.Join(dir, "web.yml"), "basic_auth_users:\n  ops: "+string(hash)+"\nhealth_without_auth: true\n")
 	start(t, "serve", "--config.file", writeConfig(t, dir, simAddr, ""), "--web.listen-address", webAddr, "--web.config.file", webCfg)
 	eventually(t, 10*time.Second, "the web server", func() bool { st, _, err := httpGet("http://" + webAddr + "/metrics"); return err == nil && st != 0 })
 	if st, _, _ := httpGet("http://" + webAddr + "/metrics"); st != http.StatusUnauthorized {
 		t.Errorf("without credentials: HTTP %d, want 401", st)
+	}
+	// health_without_auth: a liveness probe carries no credentials.
+	if st, _, _ := httpGet("http://" + webAddr + "/-/healthy"); st != http.StatusOK {
+		t.Errorf("/-/healthy without credentials: HTTP %d, want 200", st)
 	}
 	req, _ := http.NewRequest("GET", "http://"+webAddr+"/metrics", nil)
 	req.SetBasicAuth("ops", "s3cret")
