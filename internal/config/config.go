@@ -3,7 +3,6 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/url"
@@ -233,9 +232,7 @@ func Parse(data []byte, now time.Time) (*Config, error) {
 	}
 	cfg := &Config{}
 	if len(root.Content) > 0 {
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		if err := dec.Decode(cfg); err != nil {
+		if err := DecodeStrict(data, cfg); err != nil {
 			return nil, cleanYAMLError(err)
 		}
 	}

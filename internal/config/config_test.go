@@ -93,7 +93,7 @@ func TestBadConfigs(t *testing.T) {
 		"bad-type.yml":            "line 6: cannot unmarshal !!str `two` into int",
 		"bad-platform-url.yml":    `line 2: platform.url: "platform.example/api" is not an http or https URL`,
 		"bad-page-size.yml":       "line 3: platform.page_size: must be between 1 and 5000, got 50000",
-		"bad-token-file.yml":      "line 3: platform.token_file: cannot be read: open /nonexistent/creditwatch.token: no such file or directory",
+		"bad-token-file.yml":      "line 3: platform.token_file: cannot be read: stat /nonexistent/creditwatch.token: no such file or directory",
 		"bad-export-kind.yml":     `line 4: publicity.exports[0].kind: "fines" is not penalty, licence, objection or repair`,
 		// Bounds: an explicit 0 is an error, not the default.
 		"bad-interval-zero.yml":          "line 5: portal.targets[0].interval: must be between 100ms and 1d, got 0s",
@@ -115,6 +115,8 @@ func TestBadConfigs(t *testing.T) {
 		"bad-max-decompressed.yml":       "line 2: publicity.max_decompressed_bytes: must be between 1048576 and 1073741824, got 8589934592",
 		"bad-max-decompressed-total.yml": "line 3: publicity.max_decompressed_total_bytes: must be between 134217728 and 4294967296, got 67108864",
 		"bad-period-start.yml":           "line 6: assessment.period_start: must be between 2000-01-01 and 2099-12-31, got 0026-01-01",
+		"bad-token-device.yml":           "line 3: platform.token_file: cannot be read: /dev/zero is not a regular file",
+		"bad-merge-key.yml":              "the YAML cannot be decoded: runtime error: hash of unhashable type map[string]interface {}",
 	}
 	files, err := filepath.Glob("testdata/bad-*.yml")
 	if err != nil {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net/url"
 	"os"
 )
@@ -17,7 +18,7 @@ func (c *Config) validateSources(p *problems) {
 			p.add(at("url"), "must not carry credentials; use token_file")
 		}
 		if pl.TokenFile != "" {
-			if _, err := os.ReadFile(pl.TokenFile); err != nil {
+			if err := smallFile(pl.TokenFile, maxTokenFile); err != nil {
 				p.add(at("token_file"), "cannot be read: %v", err)
 			}
 		}
@@ -61,4 +62,26 @@ func (c *Config) validateSources(p *problems) {
 			p.add([]any{"calendar", "overrides_file"}, "cannot be read: %v", err)
 		}
 	}
+}
+
+// maxTokenFile bounds the token file: it is read whole, and a path such as /dev/zero would
+// never end.
+const maxTokenFile = 64 << 10
+
+// smallFile checks that path is a regular file of at most max bytes that can be opened.
+func smallFile(path string, max int64) error {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return err
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file", path)
+	case st.Size() > max:
+		return fmt.Errorf("%s is larger than %d bytes", path, max)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
