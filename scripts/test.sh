@@ -35,5 +35,24 @@ echo "== go test"
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 CREDITWATCH_TEST_REPORT=$report go test -race -count=1 ./...
+
+# Every fuzz target (func FuzzXxx in a _test.go file) for a share of FUZZ_BUDGET seconds;
+# Go fuzzes one target per package per run. A failing input is written to the package's
+# testdata/fuzz/FuzzXxx/, where it stays as a regression seed.
+echo "== fuzzing"
+mapfile -t targets < <(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' . |
+  sed -E 's#^(.*)/[^/]*_test\.go:func (Fuzz.*)$#\1 \2#' | sort -u)
+budget=${FUZZ_BUDGET:-78}
+each=$(( budget / ${#targets[@]} > 3 ? budget / ${#targets[@]} : 3 ))
+fuzz_start=$SECONDS
+for t in "${targets[@]}"; do
+  read -r pkg name <<<"$t"
+  if ! out=$(go test -run '^$' -fuzz "^${name}\$" -fuzztime "${each}s" "$pkg" 2>&1); then
+    echo "$out" >&2
+    echo "test.sh: $name in $pkg failed; the input is in $pkg/testdata/fuzz/$name" >&2
+    exit 1
+  fi
+done
+echo "fuzzed ${#targets[@]} targets for ${each} s each in $(( SECONDS - fuzz_start )) s" >>"$report"
 echo "== measurements"
 cat "$report"
