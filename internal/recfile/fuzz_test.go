@@ -9,7 +9,7 @@ import (
 // FuzzXLSX: any file opened as a workbook, within small limits, reads or fails without
 // panic, its rows numbered upwards.
 func FuzzXLSX(f *testing.F) {
-	o := Options{MaxPartBytes: 1 << 20, MaxTotalBytes: 2 << 20}
+	o := Options{MaxPartBytes: 256 << 10, MaxTotalBytes: 1 << 20}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path := filepath.Join(t.TempDir(), "f.xlsx")
 		if err := os.WriteFile(path, data, 0o600); err != nil {
