@@ -71,7 +71,11 @@ func WriteWorkbook(w io.Writer, parts []Part) error {
 	zw := zip.NewWriter(w)
 	for _, p := range parts {
 		if p.Repeat == nil && p.DeclaredSize == 0 {
-			fw, err := zw.Create(p.Name)
+			method := zip.Deflate
+			if len(p.Data) == 0 {
+				method = zip.Store // thousands of empty parts stay quick to write
+			}
+			fw, err := zw.CreateHeader(&zip.FileHeader{Name: p.Name, Method: method})
 			if err == nil {
 				_, err = fw.Write(p.Data)
 			}
