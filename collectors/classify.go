@@ -41,6 +41,7 @@ type Answer struct {
 	ContentType string
 	Body        []byte
 	BodyLimit   int64
+	Compressed  bool // the body came compressed (Content-Encoding); BodyLimit held after decompression
 }
 
 // Verdict is the judgement of an Answer.
@@ -63,10 +64,16 @@ func expectationOf(t config.Target, markers []string) Expectation {
 // Classify judges an answer. It is pure.
 func Classify(a Answer, e Expectation) Verdict {
 	if a.Err != nil && !errors.Is(a.Err, resty.ErrResponseBodyTooLarge) {
+		if msg := redirectProblem(a.Err); msg != "" {
+			return Verdict{Outcome: OutcomeHTTPStatus, Error: fmt.Sprintf("HTTP %d: %s", a.StatusCode, msg)}
+		}
 		return Verdict{Outcome: classifyError(a.Err), Error: errorText(a.Err)}
 	}
 	if a.StatusCode == StatusPreconditionFailed {
 		return Verdict{Outcome: OutcomeChallenged, Error: "HTTP 412: challenged by a web application firewall"}
+	}
+	if a.Err != nil && a.Compressed {
+		return Verdict{Outcome: OutcomeContentMismatch, Error: fmt.Sprintf("body larger than the %d-byte limit once decompressed", a.BodyLimit)}
 	}
 	if a.Err != nil {
 		return Verdict{Outcome: OutcomeContentMismatch, Error: fmt.Sprintf("body larger than the %d-byte limit", a.BodyLimit)}
@@ -118,13 +125,29 @@ func classifyError(err error) string {
 		errors.As(err, &invalidErr), errors.As(err, &recErr), errors.As(err, &alertErr),
 		strings.Contains(err.Error(), "tls: "):
 		return OutcomeTLSError
-	case strings.Contains(err.Error(), "stopped after") && strings.Contains(err.Error(), "redirects"):
+	case redirectProblem(err) != "":
 		return OutcomeHTTPStatus
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return OutcomeConnectError
 	}
 	return OutcomeConnectError
+}
+
+// redirectProblem says what was wrong with a redirect the server answered, or is "" when
+// err is about something else.
+func redirectProblem(err error) string {
+	var re *RedirectError
+	switch msg := err.Error(); {
+	case errors.As(err, &re):
+		return re.Error()
+	case strings.Contains(msg, "stopped after") && strings.Contains(msg, "redirects"):
+		return errorText(err)
+	case strings.Contains(msg, "failed to parse Location header"):
+		// net/http's text quotes the header, which is the server's: not for the ledger.
+		return "redirect with a malformed Location header"
+	}
+	return ""
 }
 
 // errorText drops the request URL that net/http puts in front of errors: URLs may carry

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"syscall"
@@ -41,10 +42,13 @@ func TestClassify(t *testing.T) {
 		"521 with challenge":       {answer: Answer{StatusCode: 521, Body: fixture(t, "challenge-jsl.html")}, outcome: OutcomeChallenged},
 		"content missing":          {answer: Answer{StatusCode: 200, Body: []byte("<html>维护中</html>")}, outcome: OutcomeContentMismatch, errText: `body does not contain "信用"`},
 		"body over limit":          {answer: Answer{StatusCode: 200, Err: resty.ErrResponseBodyTooLarge, BodyLimit: 1024}, outcome: OutcomeContentMismatch, errText: "1024-byte limit"},
-		"refused":                  {answer: Answer{Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}, outcome: OutcomeConnectError, errText: "connection refused"},
-		"dns":                      {answer: Answer{Err: &net.DNSError{Err: "no such host", Name: "xinyong.invalid", IsNotFound: true}}, outcome: OutcomeDNSError},
-		"deadline":                 {answer: Answer{Err: context.DeadlineExceeded}, outcome: OutcomeTimeout},
-		"unknown error":            {answer: Answer{Err: errors.New("weird")}, outcome: OutcomeConnectError},
+		"gzip bomb":                {answer: Answer{StatusCode: 200, Err: resty.ErrResponseBodyTooLarge, BodyLimit: 1024, Compressed: true}, outcome: OutcomeContentMismatch, errText: "larger than the 1024-byte limit once decompressed"},
+		"refused redirect": {answer: Answer{StatusCode: 302, Err: &url.Error{Op: "Get", URL: "http://x/", Err: &RedirectError{Reason: "to a file: URL refused"}}},
+			outcome: OutcomeHTTPStatus, errText: "HTTP 302: redirect to a file: URL refused"},
+		"refused":       {answer: Answer{Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}, outcome: OutcomeConnectError, errText: "connection refused"},
+		"dns":           {answer: Answer{Err: &net.DNSError{Err: "no such host", Name: "xinyong.invalid", IsNotFound: true}}, outcome: OutcomeDNSError},
+		"deadline":      {answer: Answer{Err: context.DeadlineExceeded}, outcome: OutcomeTimeout},
+		"unknown error": {answer: Answer{Err: errors.New("weird")}, outcome: OutcomeConnectError},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -176,7 +176,8 @@ func (x *Exports) idField() string {
 }
 
 func (x *Exports) eachRow(ctx context.Context, path string, f func(id string, r publicity.Record) error) error {
-	r, err := recfile.Open(path, recfile.Options{DateColumns: dateColumns})
+	r, err := recfile.Open(path, recfile.Options{DateColumns: dateColumns,
+		MaxPartBytes: x.pub.MaxDecompressedBytes, MaxTotalBytes: x.pub.MaxDecompressedTotalBytes})
 	if err != nil {
 		return err
 	}

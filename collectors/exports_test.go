@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -8,7 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/testutil"
 )
 
 func dropFile(t *testing.T, dir, name string, data []byte, age time.Duration) {
@@ -88,5 +93,49 @@ func TestExportsImportCaseLedgers(t *testing.T) {
 	}
 	if sourceErrors(d.Store, "unreadable_file") != 1 {
 		t.Error("a penalty file in an objection directory was not reported")
+	}
+}
+
+// TestExportsRejectBombsKeepingRecords: an XLSX bomb and a CSV field spanning a million
+// lines are refused within publicity.max_decompressed_bytes and the CSV caps, counted, and
+// named in the log; what was recorded before stays.
+func TestExportsRejectBombsKeepingRecords(t *testing.T) {
+	dir := t.TempDir()
+	d := testDeps(t)
+	core, logs := observer.New(zap.WarnLevel)
+	d.Logger = zap.New(core)
+	doc := "publicity:\n  max_decompressed_bytes: 1048576\n  exports:\n    - {name: env-bureau, kind: penalty, dir: '" + dir + "'}\n"
+	cfg, err := config.Parse([]byte(doc), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := exportCollectors(cfg, d)
+	good, _ := os.ReadFile("../internal/auditfile/testdata/penalty.csv")
+	dropFile(t, dir, "2026-11.csv", good, time.Minute)
+	var bomb bytes.Buffer
+	if err := testutil.WriteWorkbook(&bomb, testutil.SharedStringBomb(64<<20)); err != nil {
+		t.Fatal(err)
+	}
+	dropFile(t, dir, "bomb.xlsx", bomb.Bytes(), time.Minute)
+	field := append(append([]byte{}, good...), []byte("\"濮罚"+strings.Repeat("信用\n", 1<<20)+"\",2026-01-01\n")...)
+	dropFile(t, dir, "quoted.csv", field, time.Minute)
+	ctx := context.Background()
+	if err := cs[0].Collect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := d.Ledger.CountPublicity(ctx); n != 14 {
+		t.Errorf("ledger has %d records, want the 14 of the good file", n)
+	}
+	if got := sourceErrors(d.Store, "unreadable_file"); got != 2 {
+		t.Errorf("unreadable_file = %v, want 2", got)
+	}
+	for file, want := range map[string]string{
+		"bomb.xlsx":  "bytes decompressed, over the 262144-byte limit on the shared strings",
+		"quoted.csv": "a field longer than 262144 bytes, still open at line",
+	} {
+		entries := logs.FilterField(zap.String("file", file)).All()
+		if len(entries) != 1 || !strings.Contains(entries[0].ContextMap()["error"].(string), want) {
+			t.Errorf("%s: log %+v, want one warning containing %q", file, entries, want)
+		}
 	}
 }

@@ -89,7 +89,8 @@ func NewPlatform(cfg config.Platform, pub config.Publicity, d Deps) (*Platform, 
 		return nil, fmt.Errorf("platform.url: %w", err)
 	}
 	c := resty.New().SetTimeout(cfg.Timeout.D()).SetResponseBodyLimit(int(cfg.MaxBodyBytes)).
-		SetHeader("Accept", "application/json").SetHeader("User-Agent", config.DefaultUserAgent)
+		SetHeader("Accept", "application/json").SetHeader("User-Agent", config.DefaultUserAgent).
+		SetRedirectPolicy(resty.RedirectPolicyFunc(tokenRedirects(10)))
 	c.SetLogger(discardLogger{})
 	if cfg.TokenFile != "" {
 		tok, err := os.ReadFile(cfg.TokenFile)

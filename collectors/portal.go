@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -82,16 +83,16 @@ func newProbeClient(t config.Target) (*resty.Client, error) {
 	// A fresh connection per probe, as a visitor would open one, so that DNS, connect and
 	// TLS are measured every time.
 	tr := &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         (&net.Dialer{Timeout: t.Timeout.D()}).DialContext,
+		Proxy:               guardedProxy,
+		DialContext:         (&net.Dialer{Timeout: t.Timeout.D(), ControlContext: guardedControl}).DialContext,
 		TLSClientConfig:     tlsCfg,
 		TLSHandshakeTimeout: t.Timeout.D(),
 		DisableKeepAlives:   true,
 		DisableCompression:  false,
 	}
-	c := resty.NewWithClient(&http.Client{Transport: tr}).
+	c := resty.NewWithClient(&http.Client{Transport: statusRecorder{tr}}).
 		SetTimeout(t.Timeout.D()).
-		SetRedirectPolicy(resty.FlexibleRedirectPolicy(*t.MaxRedirects)).
+		SetRedirectPolicy(resty.RedirectPolicyFunc(checkRedirect(*t.MaxRedirects))).
 		SetResponseBodyLimit(int(t.MaxBodyBytes)).
 		SetHeader("User-Agent", t.UserAgent).
 		SetHeader("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8").
@@ -123,6 +124,12 @@ func (p *Portal) Collect(ctx context.Context) error {
 	return p.emit(ctx, obs, v)
 }
 
+// Check probes once and judges the answer without recording anything: `creditwatch probe`.
+func (p *Portal) Check(ctx context.Context) (v Verdict, status int, bodyBytes int64) {
+	obs := p.fetch(ctx)
+	return Classify(obs.answer, p.expect), obs.answer.StatusCode, obs.bodyBytes
+}
+
 // observation is what one fetch saw.
 type observation struct {
 	start      time.Time
@@ -138,9 +145,11 @@ func (p *Portal) fetch(ctx context.Context) observation {
 	ctx, cancel := context.WithTimeout(ctx, p.target.Timeout.D())
 	defer cancel()
 	o := observation{start: p.deps.now()}
-	resp, err := p.client.R().SetContext(ctx).EnableTrace().Get(p.target.URL)
+	guard := newGuard(p.target.URL, p.target.AllowPrivateRedirects)
+	resp, err := p.client.R().SetContext(withGuard(ctx, guard)).EnableTrace().Get(p.target.URL)
 	o.total = p.deps.now().Sub(o.start)
-	o.answer = Answer{Err: err, BodyLimit: p.target.MaxBodyBytes}
+	// A refused or malformed redirect leaves no response: the status is the redirect's.
+	o.answer = Answer{Err: err, BodyLimit: p.target.MaxBodyBytes, StatusCode: guard.lastStatus()}
 	if resp == nil {
 		return o
 	}
@@ -149,6 +158,7 @@ func (p *Portal) fetch(ctx context.Context) observation {
 		o.raw = raw
 		o.answer.StatusCode = raw.StatusCode
 		o.answer.ContentType = raw.Header.Get("Content-Type")
+		o.answer.Compressed = raw.Uncompressed || strings.EqualFold(raw.Header.Get("Content-Encoding"), "gzip")
 		if raw.TLS != nil {
 			for _, c := range raw.TLS.PeerCertificates {
 				if o.certExpiry.IsZero() || c.NotAfter.Before(o.certExpiry) {

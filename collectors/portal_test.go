@@ -1,6 +1,8 @@
 package collectors
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"net"
 	"net/http"
@@ -70,6 +72,7 @@ func TestPortalProbeAgainstRealServers(t *testing.T) {
 		edit    func(*config.Target)
 		outcome string
 		status  int
+		errText string
 	}{
 		"ok": {url: func(t *testing.T) string {
 			return serve(t, func(w http.ResponseWriter, _ *http.Request) { w.Write(page) })
@@ -102,6 +105,19 @@ func TestPortalProbeAgainstRealServers(t *testing.T) {
 				w.Write([]byte(strings.Repeat("信用", 1<<20)))
 			})
 		}, edit: func(tg *config.Target) { tg.MaxBodyBytes = 64 << 10 }, outcome: OutcomeContentMismatch, status: 200},
+		// 1 GiB of zeros as 64 gzip members: the limit holds on the decompressed body.
+		"gzip bomb": {url: func(t *testing.T) string {
+			member := gzipZeros(t, 16<<20)
+			return serve(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Encoding", "gzip")
+				for range 64 {
+					if _, err := w.Write(member); err != nil {
+						return
+					}
+				}
+			})
+		}, edit: func(tg *config.Target) { tg.MaxBodyBytes = 64 << 10 }, outcome: OutcomeContentMismatch, status: 200,
+			errText: "body larger than the 65536-byte limit once decompressed"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -120,6 +136,9 @@ func TestPortalProbeAgainstRealServers(t *testing.T) {
 			}
 			if snap.Outcome != tc.outcome || snap.StatusCode != tc.status {
 				t.Errorf("outcome = %s (HTTP %d, %q), want %s (HTTP %d)", snap.Outcome, snap.StatusCode, snap.LastError, tc.outcome, tc.status)
+			}
+			if !strings.Contains(snap.LastError, tc.errText) {
+				t.Errorf("error %q, want it to contain %q", snap.LastError, tc.errText)
 			}
 			if snap.Success != (tc.outcome == OutcomeOK) {
 				t.Errorf("success = %t", snap.Success)
@@ -190,4 +209,16 @@ func TestPhasesAddUpToTotal(t *testing.T) {
 	if sum < 0.03 || sum > 1 {
 		t.Errorf("phases sum to %v s", sum)
 	}
+}
+
+// gzipZeros is one gzip member of n zero bytes.
+func gzipZeros(t testing.TB, n int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	if _, err := zw.Write(make([]byte, n)); err != nil {
+		t.Fatal(err)
+	}
+	zw.Close()
+	return b.Bytes()
 }

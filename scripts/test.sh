@@ -46,5 +46,25 @@ for tz in UTC America/Los_Angeles; do
   TZ=$tz go test -count=1 ./internal/clock/ ./internal/workday/ ./internal/publicity/ ./internal/cases/ \
     ./internal/card/ ./internal/ledger/ ./internal/auditfile/ ./internal/report/ ./internal/service/
 done
+
+# Every fuzz target (func FuzzXxx in a _test.go file) for a share of FUZZ_BUDGET seconds;
+# Go fuzzes one target per package per run. A failing input is written to the package's
+# testdata/fuzz/FuzzXxx/, where it stays as a regression seed.
+echo "== fuzzing"
+mapfile -t targets < <(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' . |
+  sed -E 's#^(.*)/[^/]*_test\.go:func (Fuzz.*)$#\1 \2#' | sort -u)
+budget=${FUZZ_BUDGET:-78}
+each=$(( budget / ${#targets[@]} > 3 ? budget / ${#targets[@]} : 3 ))
+fuzz_start=$SECONDS
+for t in "${targets[@]}"; do
+  read -r pkg name <<<"$t"
+  # New inputs are minimised for 1 s at most: the default 60 s would eat the budget.
+  if ! out=$(go test -run '^$' -fuzz "^${name}\$" -fuzztime "${each}s" -fuzzminimizetime 1s "$pkg" 2>&1); then
+    echo "$out" >&2
+    echo "test.sh: $name in $pkg failed; the input is in $pkg/testdata/fuzz/$name" >&2
+    exit 1
+  fi
+done
+echo "fuzzed ${#targets[@]} targets for ${each} s each in $(( SECONDS - fuzz_start )) s" >>"$report"
 echo "== measurements"
 cat "$report"

@@ -45,6 +45,10 @@ func run(args []string) int {
 	checkConfig := a.Command("check-config", "Validate a configuration file, listing every problem.")
 	checkCfg := checkConfig.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
 
+	probe := a.Command("probe", "Probe the portal targets once and print what each answered; records nothing.")
+	probeCfg := probe.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
+	probeTargets := probe.Flag("target", "Target to probe (repeatable); default all.").Strings()
+
 	score := a.Command("score", "Print the score card of the assessment period from the ledger.")
 	scoreCfg := score.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
 	scoreStore := score.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
@@ -157,6 +161,8 @@ func run(args []string) int {
 		err = app.CalendarAlertmanager(os.Stdout, *calYears, *calHolidays)
 	case checkWD.FullCommand():
 		err = app.CheckWorkdays(os.Stdout, *checkWDFrom, *checkWDTo, *checkWDHolidays)
+	case probe.FullCommand():
+		err = app.Probe(ctx, *probeCfg, *probeTargets, os.Stdout, log)
 	case score.FullCommand():
 		err = app.Score(ctx, app.ScoreOptions{ConfigFile: *scoreCfg, StoragePath: *scoreStore, Format: *scoreFormat,
 			AsOf: *scoreAsOf, Out: os.Stdout})

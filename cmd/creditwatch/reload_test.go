@@ -37,25 +37,18 @@ func TestReloadKeepsOldConfigOnError(t *testing.T) {
 	if !strings.Contains(cw.stderr.String(), "field intervall not found") {
 		t.Errorf("the log does not name the bad key:\n%s", cw.stderr.String())
 	}
-	resp, err := http.Post("http://"+webAddr+"/-/reload", "", nil)
-	if err != nil {
-		t.Fatal(err)
+	if st := postReload(t, webAddr, "text/plain"); st != http.StatusForbidden {
+		t.Errorf("POST /-/reload as a simple cross-site request: HTTP %d, want 403", st)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusInternalServerError {
-		t.Errorf("POST /-/reload of a bad config: HTTP %d, want 500", resp.StatusCode)
+	if st := postReload(t, webAddr, ""); st != http.StatusInternalServerError {
+		t.Errorf("POST /-/reload of a bad config: HTTP %d, want 500", st)
 	}
 
 	// A good config with a second target swaps in.
 	second := strings.Replace(string(good), "  incident:", "    - name: mirror\n      url: http://"+simAddr+"/\n      interval: 200ms\n      timeout: 150ms\n  incident:", 1)
 	os.WriteFile(cfg, []byte(second), 0o644)
-	resp, err = http.Post("http://"+webAddr+"/-/reload", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("POST /-/reload: HTTP %d", resp.StatusCode)
+	if st := postReload(t, webAddr, ""); st != http.StatusOK {
+		t.Errorf("POST /-/reload: HTTP %d", st)
 	}
 	eventually(t, 5*time.Second, "the new target to be probed", func() bool {
 		fams := scrape(webAddr)
@@ -78,11 +71,15 @@ func TestWebConfigBasicAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	webCfg := writeFile(t, filepath.Join(dir, "web.yml"), "basic_auth_users:\n  ops: "+string(hash)+"\n")
+	webCfg := writeFile(t, filepath.Join(dir, "web.yml"), "basic_auth_users:\n  ops: "+string(hash)+"\nhealth_without_auth: true\n")
 	start(t, "serve", "--config.file", writeConfig(t, dir, simAddr, ""), "--web.listen-address", webAddr, "--web.config.file", webCfg)
 	eventually(t, 10*time.Second, "the web server", func() bool { st, _, err := httpGet("http://" + webAddr + "/metrics"); return err == nil && st != 0 })
 	if st, _, _ := httpGet("http://" + webAddr + "/metrics"); st != http.StatusUnauthorized {
 		t.Errorf("without credentials: HTTP %d, want 401", st)
+	}
+	// health_without_auth: a liveness probe carries no credentials.
+	if st, _, _ := httpGet("http://" + webAddr + "/-/healthy"); st != http.StatusOK {
+		t.Errorf("/-/healthy without credentials: HTTP %d, want 200", st)
 	}
 	req, _ := http.NewRequest("GET", "http://"+webAddr+"/metrics", nil)
 	req.SetBasicAuth("ops", "s3cret")
@@ -106,7 +103,7 @@ func TestCheckConfigCommand(t *testing.T) {
 		"every problem listed": {file: "testdata/bad-several.yml", exit: 1, contains: []string{
 			`testdata/bad-several.yml: line 3: portal.targets[0].name: "Portal A" is not a valid target name`,
 			`testdata/bad-several.yml: line 4: portal.targets[0].url: "portal.example" is not an http or https URL`,
-			"testdata/bad-several.yml: line 7: portal.incident.close_after: must be at least 1, got -1",
+			"testdata/bad-several.yml: line 7: portal.incident.close_after: must be between 1 and 100, got -1",
 		}},
 		"missing file": {file: "testdata/nope.yml", exit: 1, contains: []string{"reading config: open testdata/nope.yml"}},
 	}
@@ -127,4 +124,22 @@ func TestCheckConfigCommand(t *testing.T) {
 			}
 		})
 	}
+}
+
+// postReload posts to /-/reload as a script does (with X-Creditwatch-Request), or, given a
+// content type, as a cross-site page could make a browser do.
+func postReload(t *testing.T, addr, crossSiteType string) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", "http://"+addr+"/-/reload", strings.NewReader(""))
+	if crossSiteType != "" {
+		req.Header.Set("Content-Type", crossSiteType)
+	} else {
+		req.Header.Set("X-Creditwatch-Request", "1")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -36,14 +36,19 @@ func Serve(ctx context.Context, o ServeOptions) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: cwweb.Handler(svc, log), ReadHeaderTimeout: 10 * time.Second}
-	listeners, addrs, err := listen(*o.Web.WebListenAddresses)
+	srv, err := cwweb.NewServer(cwweb.Handler(svc, log), o.Web, logging.Slog(log))
 	if err != nil {
 		svc.Close(context.Background())
 		return err
 	}
+	listeners, addrs, err := listen(*o.Web.WebListenAddresses)
+	if err != nil {
+		srv.Shutdown(context.Background())
+		svc.Close(context.Background())
+		return err
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- web.ServeMultiple(listeners, srv, o.Web, logging.Slog(log)) }()
+	go func() { errc <- srv.Serve(listeners) }()
 	log.Info("listening", zap.Strings("addresses", addrs))
 	if o.Ready != nil {
 		o.Ready(addrs)
@@ -64,6 +69,7 @@ func Serve(ctx context.Context, o ServeOptions) error {
 			log.Info("shutting down")
 		case err := <-errc:
 			if !errors.Is(err, http.ErrServerClosed) {
+				srv.Shutdown(context.Background())
 				svc.Close(context.Background())
 				return fmt.Errorf("web server: %w", err)
 			}

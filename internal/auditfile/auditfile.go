@@ -18,13 +18,13 @@ import (
 
 // Options of one audit.
 type Options struct {
-	Kind     publicity.Kind
-	From     time.Time // period start: records decided earlier are checked but not counted
-	AsOf     time.Time
-	Calendar *workday.Calendar
-	Allowed  map[string]bool
-	MaxLine  int
-	TempDir  string
+	Kind      publicity.Kind
+	From      time.Time // period start: records decided earlier are checked but not counted
+	AsOf      time.Time
+	Calendar  *workday.Calendar
+	Allowed   map[string]bool
+	MaxRecord int // CSV; recfile.DefaultMaxRecord when 0
+	TempDir   string
 	// Progress, when set, is called now and then with how far the file has been read.
 	Progress func(done, total int64, unit string)
 	// Violation, when set, receives every violation as it is found, and every code warning
@@ -43,7 +43,7 @@ func Run(ctx context.Context, path string, o Options) (*publicity.Result, error)
 		publicity.FieldLicenceFrom, publicity.FieldLicenceTo, publicity.FieldReported, "公示截止期"} {
 		dates[f] = true
 	}
-	r, err := recfile.Open(path, recfile.Options{MaxLine: o.MaxLine, DateColumns: dates})
+	r, err := recfile.Open(path, recfile.Options{MaxRecord: o.MaxRecord, DateColumns: dates})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}

@@ -133,7 +133,9 @@ func TestUnreadableFiles(t *testing.T) {
 		file, kind, want string
 	}{
 		"truncated xlsx": {truncated, "penalty", "not a readable XLSX workbook (truncated or damaged?)"},
-		"100 MB line":    {longLine, "penalty", "line 2 is longer than 1048576 bytes"},
+		"100 MB line":    {longLine, "penalty", "line 2: a field longer than 262144 bytes"},
+		"quoted field over lines": {writeTemp(t, dir, "multiline.csv", "行政处罚决定书文号,处罚决定日期\n\"濮环罚"+strings.Repeat("信用\n", 1<<17)+"\",2026-01-01\n"),
+			"penalty", "line 2: a field longer than 262144 bytes, still open at line 37449 inside quotes (a closing quote missing?)"},
 		"wrong kind":     {"testdata/licence.csv", "penalty", "the header has neither 行政处罚决定书文号 nor 处罚决定日期: not a penalty export (wrong --kind?)"},
 		"missing file":   {filepath.Join(dir, "nope.csv"), "penalty", "no such file or directory"},
 		"empty file":     {writeTemp(t, dir, "empty.csv", ""), "penalty", "the file has no header row"},

@@ -219,3 +219,19 @@ func TestCompleteUSCC(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMaskID: a masked ID number keeps its length and shows at most its first 6 and last 4
+// characters.
+func FuzzMaskID(f *testing.F) {
+	f.Fuzz(func(t *testing.T, id string) {
+		in, out := []rune(id), []rune(MaskID(id))
+		if len(out) != len(in) {
+			t.Fatalf("%q masked to %q: length changed", id, string(out))
+		}
+		for i := range out {
+			if (len(in) <= 10 || i >= 6 && i < len(in)-4) && out[i] != '*' {
+				t.Fatalf("%q masked to %q shows character %d", id, string(out), i)
+			}
+		}
+	})
+}

@@ -3,7 +3,6 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/url"
@@ -81,6 +80,10 @@ type Publicity struct {
 	DeadlineWorkdays int      `yaml:"deadline_workdays"`
 	AllowedCodes     []string `yaml:"allowed_codes"`
 	Exports          []Export `yaml:"exports"`
+	// MaxDecompressedBytes caps each part of an XLSX export once decompressed, and
+	// MaxDecompressedTotalBytes the whole workbook, against ZIP bombs.
+	MaxDecompressedBytes      int64 `yaml:"max_decompressed_bytes"`
+	MaxDecompressedTotalBytes int64 `yaml:"max_decompressed_total_bytes"`
 }
 
 // Export is a directory where CSV or XLSX exports of one kind are dropped.
@@ -123,6 +126,9 @@ type Target struct {
 	MaxRedirects *int     `yaml:"max_redirects"`
 	UserAgent    string   `yaml:"user_agent"`
 	TLS          TLS      `yaml:"tls"`
+	// AllowPrivateRedirects lets redirects lead to loopback, private or link-local
+	// addresses. Unset: allowed only when the target itself is on such an address.
+	AllowPrivateRedirects *bool `yaml:"allow_private_redirects"`
 }
 
 // Expect is what a good answer looks like.
@@ -170,6 +176,9 @@ type Duration time.Duration
 // UnmarshalYAML parses a duration and names the line of a bad one.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := model.ParseDuration(n.Value)
+	if err != nil && strings.Contains(err.Error(), "out of range") {
+		return fmt.Errorf("line %d: %q is out of range for a duration", n.Line, n.Value)
+	}
 	if err != nil {
 		return fmt.Errorf("line %d: %q is not a duration such as 30s, 5m or 1h", n.Line, n.Value)
 	}
@@ -240,13 +249,11 @@ func Parse(data []byte, now time.Time) (*Config, error) {
 	}
 	cfg := &Config{}
 	if len(root.Content) > 0 {
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		if err := dec.Decode(cfg); err != nil {
+		if err := DecodeStrict(data, cfg); err != nil {
 			return nil, cleanYAMLError(err)
 		}
 	}
-	cfg.applyDefaults(now)
+	cfg.applyDefaults(now, &root)
 	if err := cfg.validate(&root); err != nil {
 		return nil, err
 	}
@@ -263,12 +270,14 @@ func cleanYAMLError(err error) error {
 	return errors.New(strings.Join(lines, "; "))
 }
 
-func (c *Config) applyDefaults(now time.Time) {
+func (c *Config) applyDefaults(now time.Time, root *yaml.Node) {
+	// A default fills a key the file leaves out; an explicit 0 stays and validate rejects it.
+	unset := func(path ...any) bool { return nodeAt(root, path) == nil }
 	p := &c.Portal
-	if p.Incident.OpenAfter == 0 {
+	if unset("portal", "incident", "open_after") {
 		p.Incident.OpenAfter = DefaultOpenAfter
 	}
-	if p.Incident.CloseAfter == 0 {
+	if unset("portal", "incident", "close_after") {
 		p.Incident.CloseAfter = DefaultCloseAfter
 	}
 	if p.Incident.ChallengeIsFailure == nil {
@@ -280,19 +289,20 @@ func (c *Config) applyDefaults(now time.Time) {
 	}
 	for i := range p.Targets {
 		t := &p.Targets[i]
-		if t.Interval == 0 {
+		at := func(key string) bool { return unset("portal", "targets", i, key) }
+		if at("interval") {
 			t.Interval = Duration(DefaultInterval)
 		}
-		if t.Timeout == 0 {
-			t.Timeout = Duration(min(DefaultTimeout, time.Duration(t.Interval)))
+		if at("timeout") {
+			t.Timeout = Duration(min(DefaultTimeout, max(time.Duration(t.Interval), MinTargetInterval)))
 		}
-		if t.Jitter == 0 {
+		if at("jitter") {
 			t.Jitter = t.Interval
 		}
 		if len(t.Expect.Status) == 0 {
 			t.Expect.Status = []int{200}
 		}
-		if t.MaxBodyBytes == 0 {
+		if at("max_body_bytes") {
 			t.MaxBodyBytes = DefaultMaxBodyBytes
 		}
 		if t.MaxRedirects == nil {
@@ -314,16 +324,16 @@ func (c *Config) applyDefaults(now time.Time) {
 		c.Storage.Path = DefaultStoragePath
 	}
 	pl := &c.Platform
-	if pl.Interval == 0 {
+	if unset("platform", "interval") {
 		pl.Interval = Duration(5 * time.Minute)
 	}
-	if pl.Timeout == 0 {
-		pl.Timeout = Duration(min(30*time.Second, pl.Interval.D()))
+	if unset("platform", "timeout") {
+		pl.Timeout = Duration(min(30*time.Second, max(pl.Interval.D(), MinSourceInterval)))
 	}
-	if pl.PageSize == 0 {
+	if unset("platform", "page_size") {
 		pl.PageSize = 500
 	}
-	if pl.MaxBodyBytes == 0 {
+	if unset("platform", "max_body_bytes") {
 		pl.MaxBodyBytes = 16 << 20
 	}
 	if pl.Streams == nil {
@@ -335,14 +345,7 @@ func (c *Config) applyDefaults(now time.Time) {
 	if c.Cases.SpecialDomains == nil {
 		c.Cases.SpecialDomains = []string{"特种设备", "安全生产", "消防"}
 	}
-	if c.Publicity.DeadlineWorkdays == 0 {
-		c.Publicity.DeadlineWorkdays = 7
-	}
-	for i := range c.Publicity.Exports {
-		if c.Publicity.Exports[i].Interval == 0 {
-			c.Publicity.Exports[i].Interval = Duration(time.Minute)
-		}
-	}
+	c.Publicity.applyDefaults(unset)
 	if c.Assessment.Rounding == "" {
 		c.Assessment.Rounding = scoring.RoundCeil
 	}
@@ -375,14 +378,10 @@ func (p *problems) add(path []any, format string, args ...any) {
 func (c *Config) validate(root *yaml.Node) error {
 	p := &problems{root: root}
 	inc := c.Portal.Incident
-	if inc.OpenAfter < 1 {
-		p.add([]any{"portal", "incident", "open_after"}, "must be at least 1, got %d", inc.OpenAfter)
-	}
-	if inc.CloseAfter < 1 {
-		p.add([]any{"portal", "incident", "close_after"}, "must be at least 1, got %d", inc.CloseAfter)
-	}
-	if inc.MergeWindow < 0 || inc.MergeWindow.D() > 24*time.Hour {
-		p.add([]any{"portal", "incident", "merge_window"}, "must be between 0s and 24h, got %s", inc.MergeWindow)
+	p.intIn([]any{"portal", "incident", "open_after"}, int64(inc.OpenAfter), 1, MaxStreak)
+	p.intIn([]any{"portal", "incident", "close_after"}, int64(inc.CloseAfter), 1, MaxStreak)
+	if nodeAt(p.root, []any{"portal", "incident", "merge_window"}) != nil {
+		p.durationIn([]any{"portal", "incident", "merge_window"}, inc.MergeWindow, time.Second, MaxInterval)
 	}
 	names := map[string]int{}
 	for i, t := range c.Portal.Targets {
@@ -401,13 +400,11 @@ func (c *Config) validate(root *yaml.Node) error {
 		} else if u.User != nil {
 			p.add(at("url"), "must not carry credentials")
 		}
-		if t.Interval < Duration(100*time.Millisecond) {
-			p.add(at("interval"), "must be at least 100ms, got %s", t.Interval)
-		}
-		if t.Timeout <= 0 || t.Timeout > t.Interval {
+		okInterval := p.durationIn(at("interval"), t.Interval, MinTargetInterval, MaxInterval)
+		if t.Timeout <= 0 || okInterval && t.Timeout > t.Interval {
 			p.add(at("timeout"), "must be positive and not exceed the interval %s, got %s", t.Interval, t.Timeout)
 		}
-		if t.Jitter < 0 || t.Jitter > t.Interval {
+		if t.Jitter < 0 || okInterval && t.Jitter > t.Interval {
 			p.add(at("jitter"), "must be between 0 and the interval %s, got %s", t.Interval, t.Jitter)
 		}
 		for j, s := range t.Expect.Status {
@@ -415,12 +412,8 @@ func (c *Config) validate(root *yaml.Node) error {
 				p.add(at("expect", "status", j), "%d is not an HTTP status", s)
 			}
 		}
-		if t.MaxBodyBytes < 0 {
-			p.add(at("max_body_bytes"), "must not be negative")
-		}
-		if *t.MaxRedirects < 0 {
-			p.add(at("max_redirects"), "must not be negative")
-		}
+		p.intIn(at("max_body_bytes"), t.MaxBodyBytes, MinBodyBytes, MaxPortalBodyBytes)
+		p.intIn(at("max_redirects"), int64(*t.MaxRedirects), 0, MaxRedirects)
 		if t.TLS.CAFile != "" {
 			if _, err := os.Stat(t.TLS.CAFile); err != nil {
 				p.add(at("tls", "ca_file"), "cannot be read: %v", err)
@@ -428,6 +421,8 @@ func (c *Config) validate(root *yaml.Node) error {
 		}
 	}
 	c.validateSources(p)
+	c.Publicity.validateLimits(p)
+	c.Assessment.validate(p)
 	if c.Assessment.Rounding != scoring.RoundCeil && c.Assessment.Rounding != scoring.RoundExact {
 		p.add([]any{"assessment", "rounding"}, "%q is not ceil or exact", c.Assessment.Rounding)
 	}

@@ -65,8 +65,8 @@ func TestParseDefaults(t *testing.T) {
 func TestBadConfigs(t *testing.T) {
 	want := map[string]string{
 		"bad-unknown-key.yml":     "line 5: field colour not found in type config.Target",
-		"bad-interval.yml":        "line 5: portal.targets[0].interval: must be at least 100ms, got 50ms",
-		"bad-merge-window.yml":    "line 5: portal.incident.merge_window: must be between 0s and 24h, got 1d12h",
+		"bad-interval.yml":        "line 5: portal.targets[0].interval: must be between 100ms and 1d, got 50ms",
+		"bad-merge-window.yml":    "line 5: portal.incident.merge_window: must be between 1s and 1d, got 36h",
 		"bad-timeout.yml":         "line 6: portal.targets[0].timeout: must be positive and not exceed the interval 10s, got 20s",
 		"bad-duration.yml":        `line 5: "thirty" is not a duration such as 30s, 5m or 1h`,
 		"bad-status.yml":          "line 6: portal.targets[0].expect.status[1]: 999 is not an HTTP status",
@@ -74,15 +74,37 @@ func TestBadConfigs(t *testing.T) {
 		"bad-url.yml":             `line 4: portal.targets[0].url: "ftp://127.0.0.1/" is not an http or https URL`,
 		"bad-url-credentials.yml": "line 4: portal.targets[0].url: must not carry credentials",
 		"bad-name.yml":            `line 3: portal.targets[0].name: "Credit Portal" is not a valid target name (lower-case letters, digits, '-', '_', '.'; at most 63)`,
-		"bad-open-after.yml":      "line 6: portal.incident.open_after: must be at least 1, got -1",
+		"bad-open-after.yml":      "line 6: portal.incident.open_after: must be between 1 and 100, got -1",
 		"bad-date.yml":            `line 6: "2026-13-01" is not a date in YYYY-MM-DD form`,
 		"bad-rounding.yml":        `line 6: assessment.rounding: "up" is not ceil or exact`,
 		"bad-syntax.yml":          "line 3: found character that cannot start any token",
 		"bad-type.yml":            "line 6: cannot unmarshal !!str `two` into int",
 		"bad-platform-url.yml":    `line 2: platform.url: "platform.example/api" is not an http or https URL`,
 		"bad-page-size.yml":       "line 3: platform.page_size: must be between 1 and 5000, got 50000",
-		"bad-token-file.yml":      "line 3: platform.token_file: cannot be read: open /nonexistent/creditwatch.token: no such file or directory",
+		"bad-token-file.yml":      "line 3: platform.token_file: cannot be read: stat /nonexistent/creditwatch.token: no such file or directory",
 		"bad-export-kind.yml":     `line 4: publicity.exports[0].kind: "fines" is not penalty, licence, objection or repair`,
+		// Bounds: an explicit 0 is an error, not the default.
+		"bad-interval-zero.yml":          "line 5: portal.targets[0].interval: must be between 100ms and 1d, got 0s",
+		"bad-interval-huge.yml":          "line 5: portal.targets[0].interval: must be between 100ms and 1d, got 2562047h",
+		"bad-interval-overflow.yml":      `line 5: "2562048h" is out of range for a duration`,
+		"bad-timeout-zero.yml":           "line 5: portal.targets[0].timeout: must be positive and not exceed the interval 30s, got 0s",
+		"bad-jitter.yml":                 "line 5: portal.targets[0].jitter: must be between 0 and the interval 30s, got 1m",
+		"bad-max-body-zero.yml":          "line 5: portal.targets[0].max_body_bytes: must be between 1024 and 67108864, got 0",
+		"bad-max-body-huge.yml":          "line 5: portal.targets[0].max_body_bytes: must be between 1024 and 67108864, got 1073741824",
+		"bad-max-redirects.yml":          "line 5: portal.targets[0].max_redirects: must be between 0 and 20, got 100",
+		"bad-close-after-zero.yml":       "line 6: portal.incident.close_after: must be between 1 and 100, got 0",
+		"bad-open-after-huge.yml":        "line 6: portal.incident.open_after: must be between 1 and 100, got 1000",
+		"bad-platform-interval.yml":      "line 3: platform.interval: must be between 1s and 1d, got 0s",
+		"bad-platform-timeout.yml":       "line 4: platform.timeout: must be positive and not exceed the interval 10s, got 0s",
+		"bad-platform-max-body.yml":      "line 3: platform.max_body_bytes: must be between 1024 and 268435456, got 1073741824",
+		"bad-page-size-zero.yml":         "line 3: platform.page_size: must be between 1 and 5000, got 0",
+		"bad-deadline-workdays.yml":      "line 2: publicity.deadline_workdays: must be between 1 and 60, got 0",
+		"bad-export-interval.yml":        "line 6: publicity.exports[0].interval: must be between 1s and 1d, got 30d",
+		"bad-max-decompressed.yml":       "line 2: publicity.max_decompressed_bytes: must be between 1048576 and 1073741824, got 8589934592",
+		"bad-max-decompressed-total.yml": "line 3: publicity.max_decompressed_total_bytes: must be between 134217728 and 4294967296, got 67108864",
+		"bad-period-start.yml":           "line 6: assessment.period_start: must be between 2000-01-01 and 2099-12-31, got 0026-01-01",
+		"bad-token-device.yml":           "line 3: platform.token_file: cannot be read: /dev/zero is not a regular file",
+		"bad-merge-key.yml":              "the YAML cannot be decoded: runtime error: hash of unhashable type map[string]interface {}",
 	}
 	files, err := filepath.Glob("testdata/bad-*.yml")
 	if err != nil {
@@ -136,4 +158,41 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestExplicitValuesKept: a default fills only what the file leaves out, including values
+// brought in by YAML merge keys.
+func TestExplicitValuesKept(t *testing.T) {
+	tests := map[string]struct {
+		doc  string
+		got  func(*Config) any
+		want any
+	}{
+		"jitter 0s means no jitter": {doc: "portal:\n  targets:\n    - {name: p, url: 'http://127.0.0.1/', jitter: 0s}\n",
+			got: func(c *Config) any { return c.Portal.Targets[0].Jitter.D() }, want: time.Duration(0)},
+		"max_redirects 0 means none": {doc: "portal:\n  targets:\n    - {name: p, url: 'http://127.0.0.1/', max_redirects: 0}\n",
+			got: func(c *Config) any { return *c.Portal.Targets[0].MaxRedirects }, want: 0},
+		"merged interval": {doc: "portal:\n  targets:\n    - &a {name: a, url: 'http://127.0.0.1/', interval: 2m, timeout: 20s}\n    - {<<: *a, name: b}\n",
+			got: func(c *Config) any { return c.Portal.Targets[1].Interval.D() }, want: 2 * time.Minute},
+		"default decompressed limits": {doc: "",
+			got: func(c *Config) any {
+				return [2]int64{c.Publicity.MaxDecompressedBytes, c.Publicity.MaxDecompressedTotalBytes}
+			},
+			want: [2]int64{64 << 20, 256 << 20}},
+		"total follows a larger part limit": {doc: "publicity: {max_decompressed_bytes: 536870912}\n",
+			got: func(c *Config) any { return c.Publicity.MaxDecompressedTotalBytes }, want: int64(512 << 20)},
+		"private redirects unset": {doc: "portal:\n  targets:\n    - {name: p, url: 'http://127.0.0.1/'}\n",
+			got: func(c *Config) any { return c.Portal.Targets[0].AllowPrivateRedirects == nil }, want: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := Parse([]byte(tc.doc), fixedNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tc.got(cfg); got != tc.want {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
 }

@@ -1,10 +1,10 @@
 package config
 
 import (
+	"fmt"
 	"net/url"
 	"os"
 	"regexp"
-	"time"
 )
 
 var exportKinds = map[string]bool{"penalty": true, "licence": true, "objection": true, "repair": true}
@@ -19,20 +19,16 @@ func (c *Config) validateSources(p *problems) {
 			p.add(at("url"), "must not carry credentials; use token_file")
 		}
 		if pl.TokenFile != "" {
-			if _, err := os.ReadFile(pl.TokenFile); err != nil {
+			if err := smallFile(pl.TokenFile, maxTokenFile); err != nil {
 				p.add(at("token_file"), "cannot be read: %v", err)
 			}
 		}
 	}
-	if pl.Interval < Duration(time.Second) {
-		p.add(at("interval"), "must be at least 1s, got %s", pl.Interval)
-	}
-	if pl.Timeout <= 0 || pl.Timeout > pl.Interval {
+	okInterval := p.durationIn(at("interval"), pl.Interval, MinSourceInterval, MaxInterval)
+	if pl.Timeout <= 0 || okInterval && pl.Timeout > pl.Interval {
 		p.add(at("timeout"), "must be positive and not exceed the interval %s, got %s", pl.Interval, pl.Timeout)
 	}
-	if pl.PageSize < 1 || pl.PageSize > 5000 {
-		p.add(at("page_size"), "must be between 1 and 5000, got %d", pl.PageSize)
-	}
+	p.intIn(at("page_size"), int64(pl.PageSize), 1, MaxPageSize)
 	for i, s := range pl.Streams {
 		if s != "publicity" && s != "cases" {
 			p.add(at("streams", i), "%q is not publicity or cases", s)
@@ -41,12 +37,8 @@ func (c *Config) validateSources(p *problems) {
 	if r := c.Cases.RepairRule; r != "2019" && r != "2023" {
 		p.add([]any{"cases", "repair_rule"}, "%q is not 2019 or 2023", r)
 	}
-	if pl.MaxBodyBytes < 1024 {
-		p.add(at("max_body_bytes"), "must be at least 1024, got %d", pl.MaxBodyBytes)
-	}
-	if d := c.Publicity.DeadlineWorkdays; d < 1 || d > 60 {
-		p.add([]any{"publicity", "deadline_workdays"}, "must be between 1 and 60, got %d", d)
-	}
+	p.intIn(at("max_body_bytes"), pl.MaxBodyBytes, MinBodyBytes, MaxPlatformBodyBytes)
+	p.intIn([]any{"publicity", "deadline_workdays"}, int64(c.Publicity.DeadlineWorkdays), 1, MaxDeadlineWorkdays)
 	seen := map[string]int{}
 	for i, e := range c.Publicity.Exports {
 		at := func(key ...any) []any { return append([]any{"publicity", "exports", i}, key...) }
@@ -64,9 +56,7 @@ func (c *Config) validateSources(p *problems) {
 		if st, err := os.Stat(e.Dir); err != nil || !st.IsDir() {
 			p.add(at("dir"), "%q is not a readable directory", e.Dir)
 		}
-		if e.Interval < Duration(time.Second) {
-			p.add(at("interval"), "must be at least 1s, got %s", e.Interval)
-		}
+		p.durationIn(at("interval"), e.Interval, MinSourceInterval, MaxInterval)
 	}
 	c.validateReports(p)
 	if f := c.Calendar.OverridesFile; f != "" {
@@ -112,7 +102,7 @@ func (c *Config) validateReports(p *problems) {
 		case (w.URL == "") == (w.URLFile == ""):
 			p.add(wat("url"), "give exactly one of url and url_file")
 		case w.URLFile != "":
-			if _, err := os.Stat(w.URLFile); err != nil {
+			if err := smallFile(w.URLFile, maxTokenFile); err != nil {
 				p.add(wat("url_file"), "cannot be read: %v", err)
 			}
 		default:
@@ -124,4 +114,26 @@ func (c *Config) validateReports(p *problems) {
 			p.add(wat("format"), "%q is not wecom or json", w.Format)
 		}
 	}
+}
+
+// maxTokenFile bounds the token file: it is read whole, and a path such as /dev/zero would
+// never end.
+const maxTokenFile = 64 << 10
+
+// smallFile checks that path is a regular file of at most max bytes that can be opened.
+func smallFile(path string, max int64) error {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return err
+	case !st.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file", path)
+	case st.Size() > max:
+		return fmt.Errorf("%s is larger than %d bytes", path, max)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }

@@ -16,7 +16,6 @@ type csvReader struct {
 	count  *countingReader
 	size   int64
 	csv    *csv.Reader
-	limit  *lineLimit
 	header []string
 	line   int
 	enc    string
@@ -25,8 +24,11 @@ type csvReader struct {
 // NewCSV reads CSV from r (size bytes, 0 if unknown). The encoding is UTF-8 when the
 // first 64 KiB are valid UTF-8 (or start with a BOM), GB18030 (a superset of GBK) otherwise.
 func NewCSV(r io.Reader, size int64, o Options) (Reader, error) {
-	if o.MaxLine == 0 {
-		o.MaxLine = DefaultMaxLine
+	if o.MaxRecord == 0 {
+		o.MaxRecord = DefaultMaxRecord
+	}
+	if o.MaxField == 0 {
+		o.MaxField = min(DefaultMaxField, o.MaxRecord)
 	}
 	count := &countingReader{r: r}
 	br := bufio.NewReaderSize(count, 64<<10)
@@ -40,13 +42,12 @@ func NewCSV(r io.Reader, size int64, o Options) (Reader, error) {
 		decoded = transform.NewReader(br, simplifiedchinese.GB18030.NewDecoder())
 		enc = "GB18030"
 	}
-	limit := &lineLimit{r: bufio.NewReaderSize(decoded, 64<<10), max: o.MaxLine}
-	c := csv.NewReader(limit)
+	c := csv.NewReader(newRecordLimit(decoded, o.MaxRecord, o.MaxField))
 	c.FieldsPerRecord = -1
 	// Strict quoting: a file cut off inside a quoted field is an error naming its line.
 	c.LazyQuotes = false
 	c.ReuseRecord = true
-	cr := &csvReader{count: count, size: size, csv: c, limit: limit, enc: enc}
+	cr := &csvReader{count: count, size: size, csv: c, enc: enc}
 	for {
 		rec, err := c.Read()
 		if errors.Is(err, io.EOF) {
@@ -124,10 +125,10 @@ func (c *csvReader) Next() (Row, error) {
 func (c *csvReader) wrap(err error) error {
 	var pe *csv.ParseError
 	switch {
-	case errors.Is(err, ErrLineTooLong):
+	case errors.Is(err, ErrTooLong):
 		return err
 	case errors.As(err, &pe):
-		if errors.Is(pe.Err, ErrLineTooLong) {
+		if errors.Is(pe.Err, ErrTooLong) {
 			return pe.Err
 		}
 		return fmt.Errorf("line %d: malformed CSV (%s): %w", pe.Line, c.enc, pe.Err)

@@ -4,7 +4,6 @@
 package recfile
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -14,8 +13,14 @@ import (
 	"strings"
 )
 
-// DefaultMaxLine is the longest CSV line accepted, in bytes.
-const DefaultMaxLine = 1 << 20
+// Limits applied when Options leave them 0. A CSV record is all its lines (a quoted field
+// may hold line breaks); an XLSX part is one file of the workbook's ZIP, decompressed.
+const (
+	DefaultMaxRecord     = 1 << 20
+	DefaultMaxField      = 256 << 10
+	DefaultMaxPartBytes  = 64 << 20
+	DefaultMaxTotalBytes = 256 << 20
+)
 
 // Row is one data row: its 1-based line (CSV) or row (XLSX) number and its cells.
 type Row struct {
@@ -35,9 +40,24 @@ type Reader interface {
 
 // Options tune the readers.
 type Options struct {
-	MaxLine int // CSV; DefaultMaxLine when 0
+	MaxRecord int // CSV, bytes; DefaultMaxRecord when 0
+	MaxField  int // CSV, bytes; DefaultMaxField when 0
+	// MaxPartBytes caps each part of an XLSX workbook once decompressed, MaxTotalBytes all
+	// of them; DefaultMaxPartBytes and DefaultMaxTotalBytes when 0.
+	MaxPartBytes  int64
+	MaxTotalBytes int64
 	// DateColumns are converted from Excel date serials when an XLSX cell holds one.
 	DateColumns map[string]bool
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxPartBytes == 0 {
+		o.MaxPartBytes = DefaultMaxPartBytes
+	}
+	if o.MaxTotalBytes == 0 {
+		o.MaxTotalBytes = max(DefaultMaxTotalBytes, o.MaxPartBytes)
+	}
+	return o
 }
 
 // Open opens path as CSV or XLSX, by its content (a ZIP signature is XLSX) or extension.
@@ -62,7 +82,7 @@ func Open(path string, o Options) (Reader, error) {
 	var r Reader
 	switch {
 	case isZip || ext == ".xlsx":
-		r, err = newXLSX(f, st.Size(), o)
+		r, err = newXLSX(f, path, st.Size(), o.withDefaults())
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("%s: %w", path, err)
@@ -94,31 +114,5 @@ type countingReader struct {
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
-	return n, err
-}
-
-// ErrLineTooLong is returned for a CSV line over the limit.
-var ErrLineTooLong = errors.New("line too long")
-
-// lineLimit fails a read once a line exceeds max bytes, before csv buffers it whole.
-type lineLimit struct {
-	r       *bufio.Reader
-	max     int
-	current int
-	line    int
-}
-
-func (l *lineLimit) Read(p []byte) (int, error) {
-	n, err := l.r.Read(p)
-	for i := 0; i < n; i++ {
-		if p[i] == '\n' {
-			l.current = 0
-			l.line++
-			continue
-		}
-		if l.current++; l.current > l.max {
-			return i, fmt.Errorf("line %d is longer than %d bytes: %w", l.line+1, l.max, ErrLineTooLong)
-		}
-	}
 	return n, err
 }

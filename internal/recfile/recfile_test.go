@@ -92,7 +92,7 @@ func FuzzCSV(f *testing.F) {
 	f.Add([]byte("a,\"b\nc\",d\n"))
 	f.Add([]byte("\xef\xbb\xbfa\n\"unterminated"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := NewCSV(bytes.NewReader(data), int64(len(data)), Options{MaxLine: 256})
+		r, err := NewCSV(bytes.NewReader(data), int64(len(data)), Options{MaxRecord: 256, MaxField: 64})
 		if err != nil {
 			return
 		}

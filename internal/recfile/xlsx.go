@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 
 	"github.com/xuri/excelize/v2"
@@ -19,8 +20,21 @@ type xlsxReader struct {
 	closeIn io.Closer
 }
 
-func newXLSX(r io.ReadCloser, size int64, o Options) (Reader, error) {
-	f, err := excelize.OpenReader(r, excelize.Options{UnzipSizeLimit: 1 << 30})
+// xmlInMemory is the size up to which excelize keeps a worksheet or the shared strings in
+// memory; larger ones it extracts to a temporary file and streams.
+const xmlInMemory = 4 << 20
+
+// newXLSX opens the workbook at path, already open as r, once checkZip has read every part
+// of it within the limits.
+func newXLSX(r *os.File, path string, size int64, o Options) (Reader, error) {
+	if err := checkZip(r, size, o); err != nil {
+		return nil, err
+	}
+	// excelize reads by path so as not to hold the compressed file in memory; its own limit
+	// (on the sizes the headers declare, which archive/zip enforces) still holds should the
+	// file change in between.
+	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: o.MaxTotalBytes,
+		UnzipXMLSizeLimit: min(xmlInMemory, o.MaxPartBytes)})
 	if err != nil {
 		return nil, fmt.Errorf("not a readable XLSX workbook (truncated or damaged?): %w", err)
 	}

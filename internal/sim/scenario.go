@@ -22,16 +22,14 @@
 package sim
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/strictyaml"
 )
 
 // Fault kinds the portal can show.
@@ -112,9 +110,7 @@ func LoadScenario(path string) (*Scenario, error) {
 // ParseScenario parses and validates a scenario document.
 func ParseScenario(data []byte) (*Scenario, error) {
 	sc := &Scenario{}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(sc); err != nil && !errors.Is(err, io.EOF) {
+	if err := strictyaml.Decode(data, sc); err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
 	for i, f := range sc.Faults {

@@ -39,3 +39,14 @@ func BuildBinary(t testing.TB, dir string) string {
 	}
 	return bin
 }
+
+// BuildPeakRSS builds the peakrss helper into dir and returns its path.
+func BuildPeakRSS(t testing.TB, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "peakrss")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/creditwatch/creditwatch/internal/testutil/peakrss")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building peakrss: %v\n%s", err, out)
+	}
+	return bin
+}

@@ -67,8 +67,8 @@ func Handler(svc *service.Service, log *zap.Logger, opts ...Options) http.Handle
 		}
 		w.Write([]byte("Reloaded\n"))
 	}
-	mux.HandleFunc("POST /-/reload", reload)
-	mux.HandleFunc("PUT /-/reload", reload)
+	mux.Handle("POST /-/reload", RequireNonSimple(http.HandlerFunc(reload)))
+	mux.Handle("PUT /-/reload", RequireNonSimple(http.HandlerFunc(reload)))
 	mux.Handle("GET /{$}", &statusPage{svc: svc, log: log})
 	rep := &reports{svc: svc, log: log}
 	mux.HandleFunc("GET /reports/{$}", rep.index)

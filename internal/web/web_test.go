@@ -88,10 +88,22 @@ func TestLifecycleEndpoints(t *testing.T) {
 			t.Errorf("GET %s = %d, want %d", path, code, want)
 		}
 	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("POST", "/-/reload", nil))
-	if rec.Code != 200 {
-		t.Errorf("POST /-/reload = %d: %s", rec.Code, rec.Body)
+	for method, want := range map[string]int{"POST": 200, "PUT": 200} {
+		req := httptest.NewRequest(method, "/-/reload", nil)
+		req.Header.Set(RequestHeader, "1")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("%s /-/reload = %d: %s", method, rec.Code, rec.Body)
+		}
+		// What a page on another site can make a browser send.
+		req = httptest.NewRequest(method, "/-/reload", strings.NewReader("x"))
+		req.Header.Set("Content-Type", "text/plain")
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusForbidden {
+			t.Errorf("%s /-/reload as a simple cross-site request = %d, want 403", method, rec.Code)
+		}
 	}
 }
 

@@ -6,17 +6,18 @@
 package workday
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/6tail/lunar-go/HolidayUtil"
+
 	"github.com/creditwatch/creditwatch/internal/clock"
-	"gopkg.in/yaml.v3"
+	"github.com/creditwatch/creditwatch/internal/strictyaml"
 )
 
 // ErrUnknownYear is returned for dates in a year without holiday data.
@@ -39,22 +40,29 @@ func LoadOverrides(path string) (Overrides, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading holiday overrides: %w", err)
 	}
-	var o Overrides
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&o); err != nil {
+	o, err := ParseOverrides(data)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return o, nil
+}
+
+// ParseOverrides parses the content of an override file strictly.
+func ParseOverrides(data []byte) (Overrides, error) {
+	var o Overrides
+	if err := strictyaml.Decode(data, &o); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
 	}
 	for y, a := range o {
 		for _, list := range [][]string{a.Off, a.Work} {
 			for _, e := range list {
 				days, err := expand(e)
 				if err != nil {
-					return nil, fmt.Errorf("%s: year %d: %w", path, y, err)
+					return nil, fmt.Errorf("year %d: %w", y, err)
 				}
 				for _, d := range days {
 					if d.Year() != y {
-						return nil, fmt.Errorf("%s: year %d: %s is in another year", path, y, d.Format(time.DateOnly))
+						return nil, fmt.Errorf("year %d: %s is in another year", y, d.Format(time.DateOnly))
 					}
 				}
 			}
@@ -73,6 +81,10 @@ func expand(entry string) ([]time.Time, error) {
 	if isRange {
 		if b, err = time.Parse(time.DateOnly, strings.TrimSpace(to)); err != nil || b.Before(a) {
 			return nil, fmt.Errorf("%q is not a date range", entry)
+		}
+		// Checked before the days are listed: 0001-01-01/9999-12-31 would be 3.6 million.
+		if b.Sub(a) > 366*24*time.Hour {
+			return nil, fmt.Errorf("%q spans more than a year", entry)
 		}
 	}
 	var out []time.Time

@@ -161,6 +161,7 @@ func TestLoadOverridesErrors(t *testing.T) {
 		"other year":    {"2028:\n  off: [2029-01-01]\n", "year 2028: 2029-01-01 is in another year"},
 		"unknown key":   {"2028:\n  of: [2028-01-01]\n", "field of not found"},
 		"reverse range": {"2028:\n  off: [2028-02-05/2028-02-01]\n", "is not a date range"},
+		"huge range":    {"2028:\n  off: [0001-01-01/9999-12-31]\n", `year 2028: "0001-01-01/9999-12-31" spans more than a year`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := dir + "/" + strings.ReplaceAll(name, " ", "-") + ".yml"
@@ -171,4 +172,20 @@ func TestLoadOverridesErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzParseOverrides(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		o, err := ParseOverrides(data)
+		if err != nil {
+			return
+		}
+		c := New(o)
+		for y := range o {
+			// An overridden year answers for every day of it.
+			if _, err := c.IsWorkday(time.Date(y, 6, 30, 12, 0, 0, 0, clock.Shanghai)); err != nil && y > 0 && y < 10000 {
+				t.Fatalf("year %d overridden but: %v", y, err)
+			}
+		}
+	})
 }
