@@ -20,9 +20,6 @@ import (
 type incidents struct {
 	svc *service.Service
 	log *zap.Logger
-	// authUsers is true when the web config asks for basic auth: only then does the page
-	// take annotations, in the name of the authenticated user.
-	authUsers bool
 }
 
 var incidentPage = template.Must(template.New("incident.html.tmpl").Funcs(funcs).ParseFS(templates, "templates/incident.html.tmpl"))
@@ -61,7 +58,7 @@ func (h *incidents) page(w http.ResponseWriter, r *http.Request) {
 	}
 	var buf bytes.Buffer
 	v := incidentView{Incident: inc, Opened: ev[ledger.EvidenceOpened], Closed: ev[ledger.EvidenceClosed], Causes: causeNames,
-		CanAnnotate: h.authUsers}
+		CanAnnotate: authEnforced(r)}
 	if err := incidentPage.Execute(&buf, v); err != nil {
 		h.log.Error("incident page: rendering failed", zap.Error(err))
 		http.Error(w, "页面生成失败", http.StatusInternalServerError)
@@ -79,8 +76,9 @@ type annotationRequest struct {
 // annotate records an annotation in the name of the authenticated user. It takes JSON only:
 // a browser cannot send that across sites without asking first.
 func (h *incidents) annotate(w http.ResponseWriter, r *http.Request) {
+	// Only a user the web config's basic auth let through speaks here, under their own name.
 	user, _, ok := r.BasicAuth()
-	if !h.authUsers || !ok || user == "" {
+	if !authEnforced(r) || !ok || user == "" {
 		http.Error(w, "标注需要登录：请在 --web.config.file 中配置 basic_auth_users", http.StatusForbidden)
 		return
 	}

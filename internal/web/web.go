@@ -32,19 +32,8 @@ func NewRegistry(store *metrics.Store, vantage string) *prometheus.Registry {
 	return reg
 }
 
-// Options change what the endpoints allow.
-type Options struct {
-	// AuthUsers is set when the web config asks for basic auth: only then do pages take
-	// annotations, in the name of the authenticated user.
-	AuthUsers bool
-}
-
 // Handler returns the mux of every endpoint.
-func Handler(svc *service.Service, log *zap.Logger, opts ...Options) http.Handler {
-	var o Options
-	if len(opts) > 0 {
-		o = opts[0]
-	}
+func Handler(svc *service.Service, log *zap.Logger) http.Handler {
 	mux := http.NewServeMux()
 	reg := NewRegistry(svc.Store(), svc.Vantage())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: zap.NewStdLog(log)}))
@@ -73,8 +62,8 @@ func Handler(svc *service.Service, log *zap.Logger, opts ...Options) http.Handle
 	rep := &reports{svc: svc, log: log}
 	mux.HandleFunc("GET /reports/{$}", rep.index)
 	mux.HandleFunc("GET /reports/{file}", rep.month)
-	inc := &incidents{svc: svc, log: log, authUsers: o.AuthUsers}
+	inc := &incidents{svc: svc, log: log}
 	mux.HandleFunc("GET /incidents/{id}", inc.page)
-	mux.HandleFunc("POST /api/v1/incidents/{id}/annotations", inc.annotate)
+	mux.Handle("POST /api/v1/incidents/{id}/annotations", RequireNonSimple(http.HandlerFunc(inc.annotate)))
 	return mux
 }

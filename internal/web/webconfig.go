@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -23,6 +24,7 @@ type webConfig struct {
 	mu         sync.Mutex
 	stamp      fileStamp // of path when copy was written
 	healthOpen atomic.Bool
+	authUsers  atomic.Bool // the file asks for basic auth: requests past it are a user's
 }
 
 type fileStamp struct {
@@ -69,7 +71,7 @@ func (c *webConfig) sync(strict bool) error {
 	if err != nil {
 		return fmt.Errorf("reading the web config: %w", err)
 	}
-	out, open, err := splitWebConfig(data, dir)
+	out, open, users, err := splitWebConfig(data, dir)
 	if err != nil && strict {
 		return fmt.Errorf("%s: %w", c.path, err)
 	}
@@ -82,6 +84,7 @@ func (c *webConfig) sync(strict bool) error {
 	}
 	c.stamp = stamp
 	c.healthOpen.Store(open)
+	c.authUsers.Store(users)
 	return nil
 }
 
@@ -98,17 +101,27 @@ func (c *webConfig) healthFirst(health, next http.Handler) http.Handler {
 			health.ServeHTTP(w, r)
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), authKey{}, c.authUsers.Load())))
 	})
 }
 
+type authKey struct{}
+
+// authEnforced reports whether the request passed the web config's basic auth, so that its
+// user name is the authenticated one.
+func authEnforced(r *http.Request) bool {
+	ok, _ := r.Context().Value(authKey{}).(bool)
+	return ok
+}
+
 // splitWebConfig takes health_without_auth out of a web config and makes the relative TLS
-// file paths absolute against dir, as the copy lives elsewhere. A document that is not a
-// YAML mapping is returned as it is, for the toolkit to report.
-func splitWebConfig(data []byte, dir string) (out []byte, healthOpen bool, err error) {
+// file paths absolute against dir, as the copy lives elsewhere; it reports whether the file
+// asks for basic auth. A document that is not a YAML mapping is returned as it is, for the
+// toolkit to report.
+func splitWebConfig(data []byte, dir string) (out []byte, healthOpen, authUsers bool, err error) {
 	var root yaml.Node
 	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
-		return data, false, nil
+		return data, false, false, nil
 	}
 	doc := root.Content[0]
 	for i := 0; i+1 < len(doc.Content); i += 2 {
@@ -116,16 +129,18 @@ func splitWebConfig(data []byte, dir string) (out []byte, healthOpen bool, err e
 		switch k.Value {
 		case "health_without_auth":
 			if v.Decode(&healthOpen) != nil {
-				return data, false, fmt.Errorf("line %d: health_without_auth: %q is not true or false", v.Line, v.Value)
+				return data, false, false, fmt.Errorf("line %d: health_without_auth: %q is not true or false", v.Line, v.Value)
 			}
 			doc.Content = append(doc.Content[:i], doc.Content[i+2:]...)
 			i -= 2
 		case "tls_server_config":
 			absolutePaths(v, dir)
+		case "basic_auth_users":
+			authUsers = v.Kind == yaml.MappingNode && len(v.Content) > 0
 		}
 	}
 	out, err = yaml.Marshal(&root)
-	return out, healthOpen, err
+	return out, healthOpen, authUsers, err
 }
 
 // absolutePaths joins the relative file paths of tls_server_config with dir, as

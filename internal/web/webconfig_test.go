@@ -27,13 +27,14 @@ import (
 
 func TestSplitWebConfig(t *testing.T) {
 	tests := map[string]struct {
-		in, out string
-		open    bool
-		err     string
+		in, out     string
+		open, users bool
+		err         string
 	}{
-		"open":         {in: "health_without_auth: true\nbasic_auth_users: {ops: x}\n", out: "basic_auth_users: {ops: x}\n", open: true},
-		"closed":       {in: "basic_auth_users: {ops: x}\nhealth_without_auth: false\n", out: "basic_auth_users: {ops: x}\n"},
-		"absent":       {in: "basic_auth_users: {ops: x}\n", out: "basic_auth_users: {ops: x}\n"},
+		"open":         {in: "health_without_auth: true\nbasic_auth_users: {ops: x}\n", out: "basic_auth_users: {ops: x}\n", open: true, users: true},
+		"closed":       {in: "basic_auth_users: {ops: x}\nhealth_without_auth: false\n", out: "basic_auth_users: {ops: x}\n", users: true},
+		"absent":       {in: "basic_auth_users: {ops: x}\n", out: "basic_auth_users: {ops: x}\n", users: true},
+		"no users":     {in: "basic_auth_users: {}\n", out: "basic_auth_users: {}\n"},
 		"not a bool":   {in: "health_without_auth: sometimes\n", err: `line 1: health_without_auth: "sometimes" is not true or false`},
 		"not yaml":     {in: "\tbad: [\n", out: "\tbad: [\n"},
 		"empty":        {in: "", out: ""},
@@ -41,15 +42,15 @@ func TestSplitWebConfig(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			out, open, err := splitWebConfig([]byte(tc.in), "/srv/web")
+			out, open, users, err := splitWebConfig([]byte(tc.in), "/srv/web")
 			if tc.err != "" {
 				if err == nil || err.Error() != tc.err {
 					t.Fatalf("error %v, want %s", err, tc.err)
 				}
 				return
 			}
-			if err != nil || string(out) != tc.out || open != tc.open {
-				t.Errorf("got %q, open=%t, %v; want %q, open=%t", out, open, err, tc.out, tc.open)
+			if err != nil || string(out) != tc.out || open != tc.open || users != tc.users {
+				t.Errorf("got %q, open=%t, users=%t, %v; want %q, open=%t, users=%t", out, open, users, err, tc.out, tc.open, tc.users)
 			}
 		})
 	}
