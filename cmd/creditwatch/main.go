@@ -93,7 +93,18 @@ func run(args []string) int {
 	keysGen := keysCmd.Command("generate", "Write a new Ed25519 signing key and its public key (FILE.pub).")
 	keysOut := keysGen.Flag("out", "Key file to write; never overwritten.").Required().String()
 
-	ledgerCmd := a.Command("ledger", "Check the ledger.")
+	ledgerCmd := a.Command("ledger", "Back up, check and restore the ledger.")
+	ledgerBackup := ledgerCmd.Command("backup", "Write a consistent copy of the ledger, while creditwatch runs.")
+	ledgerBackupTo := ledgerBackup.Arg("file", "Backup file to write; must not exist.").Required().String()
+	ledgerBackupCfg := ledgerBackup.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
+	ledgerBackupStore := ledgerBackup.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
+	ledgerCheck := ledgerCmd.Command("check", "Run SQLite's integrity check and walk the hash chain.")
+	ledgerCheckCfg := ledgerCheck.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
+	ledgerCheckStore := ledgerCheck.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
+	ledgerRestore := ledgerCmd.Command("restore", "Put a checked backup in place of the ledger (creditwatch must be stopped).")
+	ledgerRestoreFrom := ledgerRestore.Flag("from", "Backup file, made by ledger backup.").Required().String()
+	ledgerRestoreCfg := ledgerRestore.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
+	ledgerRestoreStore := ledgerRestore.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
 	ledgerVerify := ledgerCmd.Command("verify", "Walk the hash chain and check incidents, risk events, reports and annotations against it.")
 	ledgerVerifyCfg := ledgerVerify.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
 	ledgerVerifyStore := ledgerVerify.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
@@ -152,6 +163,12 @@ func run(args []string) int {
 			Ledger: *reportVerifyLedger, ConfigFile: *reportVerifyCfg, StoragePath: *reportVerifyStore})
 	case keysGen.FullCommand():
 		err = app.GenerateKey(os.Stdout, *keysOut)
+	case ledgerBackup.FullCommand():
+		err = app.BackupLedger(ctx, os.Stdout, *ledgerBackupCfg, *ledgerBackupStore, *ledgerBackupTo)
+	case ledgerCheck.FullCommand():
+		err = app.CheckLedger(ctx, os.Stdout, *ledgerCheckCfg, *ledgerCheckStore)
+	case ledgerRestore.FullCommand():
+		err = app.RestoreLedger(ctx, os.Stdout, *ledgerRestoreCfg, *ledgerRestoreStore, *ledgerRestoreFrom)
 	case ledgerVerify.FullCommand():
 		err = app.VerifyLedger(ctx, os.Stdout, *ledgerVerifyCfg, *ledgerVerifyStore)
 	case annotate.FullCommand():

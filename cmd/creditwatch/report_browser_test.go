@@ -180,3 +180,36 @@ func TestReportCommand(t *testing.T) {
 		t.Errorf("bad month: exit %d %s", code, stderr)
 	}
 }
+
+// A damaged ledger stops serve with the file named and the way back; a backup made while it
+// ran restores it.
+func TestLedgerBackupAndRestore(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "ledger.db")
+	l, _ := reporttest.October(t, db)
+	l.Close()
+	cfg := writeFile(t, filepath.Join(dir, "cw.yml"), "storage: {path: "+db+"}\n")
+	backup := filepath.Join(dir, "backup.db")
+	if out, stderr, code := runCLI(t, "ledger", "backup", backup, "--config.file", cfg); code != 0 || !strings.Contains(out, "ledger backed up to "+backup) {
+		t.Fatalf("ledger backup: exit %d %s %s", code, out, stderr)
+	}
+	if out, _, code := runCLI(t, "ledger", "check", "--config.file", cfg); code != 0 || !strings.Contains(out, "integrity check: ok; chain of") {
+		t.Fatalf("ledger check: exit %d %s", code, out)
+	}
+	os.Remove(db + "-wal")
+	os.Remove(db + "-shm")
+	os.WriteFile(db, []byte(strings.Repeat("damaged ", 512)), 0o600)
+	_, stderr, code := runCLI(t, "serve", "--config.file", cfg, "--web.listen-address", freeAddr(t))
+	if code == 0 || !strings.Contains(stderr, db+" is not a SQLite database") || !strings.Contains(stderr, "creditwatch ledger restore --from BACKUP") {
+		t.Fatalf("serve on a damaged ledger: exit %d %s", code, stderr)
+	}
+	if data, _ := os.ReadFile(db); !strings.HasPrefix(string(data), "damaged") {
+		t.Error("the damaged ledger was replaced by a new one")
+	}
+	if out, stderr, code := runCLI(t, "ledger", "restore", "--from", backup, "--config.file", cfg); code != 0 || !strings.Contains(out, "restored") {
+		t.Fatalf("ledger restore: exit %d %s %s", code, out, stderr)
+	}
+	if out, _, code := runCLI(t, "report", "--month", "2026-10", "--format", "csv", "--config.file", cfg); code != 0 || !strings.Contains(out, "credit-portal,2226,2223") {
+		t.Errorf("the restored ledger's October: exit %d %s", code, out)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/creditwatch/creditwatch/internal/clock"
+	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 )
 
@@ -66,5 +67,57 @@ func Annotate(ctx context.Context, out io.Writer, o AnnotateOptions) error {
 	if o.Cause == ledger.CauseMonitorError {
 		fmt.Fprintln(out, "the incident no longer counts against the portal; a frozen month's report changes only with report --recompute")
 	}
+	return nil
+}
+
+// BackupLedger writes a consistent copy of the ledger while creditwatch runs.
+func BackupLedger(ctx context.Context, out io.Writer, configFile, storage, dest string) error {
+	_, l, err := openLedger(ctx, configFile, storage)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	defer l.Close()
+	if err := l.Backup(ctx, dest); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "ledger backed up to %s; restore it with creditwatch ledger restore --from %s\n", dest, dest)
+	return nil
+}
+
+// CheckLedger runs SQLite's integrity check and walks the hash chain.
+func CheckLedger(ctx context.Context, out io.Writer, configFile, storage string) error {
+	_, l, err := openLedger(ctx, configFile, storage)
+	if err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	defer l.Close()
+	h, err := l.Check(ctx)
+	if err != nil {
+		return err
+	}
+	if h.OK() {
+		fmt.Fprintf(out, "integrity check: ok; chain of %d events intact\n", h.Chain.Events)
+		return nil
+	}
+	for _, p := range append(h.Integrity, h.Chain.Problems...) {
+		fmt.Fprintln(out, "  "+p)
+	}
+	return &ExitError{Code: 1, Err: fmt.Errorf("the ledger is not sound: %d problem(s)", len(h.Integrity)+len(h.Chain.Problems))}
+}
+
+// RestoreLedger puts a checked backup in place of the ledger; creditwatch must be stopped.
+func RestoreLedger(ctx context.Context, out io.Writer, configFile, storage, from string) error {
+	path := storage
+	if path == "" {
+		cfg, err := config.Load(configFile)
+		if err != nil {
+			return err
+		}
+		path = cfg.Storage.Path
+	}
+	if err := ledger.Restore(ctx, from, path); err != nil {
+		return &ExitError{Code: 1, Err: err}
+	}
+	fmt.Fprintf(out, "ledger %s restored from %s\n", path, from)
 	return nil
 }

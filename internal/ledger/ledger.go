@@ -22,8 +22,9 @@ import (
 
 // Ledger is an open ledger file.
 type Ledger struct {
-	w *sql.DB // the single writer connection
-	r *sql.DB // readers
+	path string
+	w    *sql.DB // the single writer connection
+	r    *sql.DB // readers
 	// publicityWrites counts committed publicity writes, so readers can tell when figures
 	// computed from the records are stale.
 	publicityWrites atomic.Int64
@@ -38,6 +39,9 @@ func Open(ctx context.Context, path string) (*Ledger, error) {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("creating ledger directory: %w", err)
 		}
+	}
+	if err := prepareFile(path); err != nil {
+		return nil, err
 	}
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
@@ -55,10 +59,10 @@ func Open(ctx context.Context, path string) (*Ledger, error) {
 		return nil, fmt.Errorf("opening ledger %s for reading: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	l := &Ledger{w: w, r: r}
+	l := &Ledger{w: w, r: r, path: path}
 	if err := l.migrate(ctx); err != nil {
 		l.Close()
-		return nil, fmt.Errorf("migrating ledger %s: %w", path, err)
+		return nil, corrupt(path, fmt.Errorf("migrating ledger %s: %w", path, err))
 	}
 	return l, nil
 }

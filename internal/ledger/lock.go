@@ -77,3 +77,5 @@ func (l *Lock) Release() error {
 	l.f = nil
 	return err
 }
+
+func nowUTC() time.Time { return time.Now().UTC() }
