@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -159,6 +160,18 @@ type IncidentPolicy struct {
 // Storage configures the ledger.
 type Storage struct {
 	Path string `yaml:"path"`
+	// PersonalDataKeyFile is the key natural persons' ID numbers are hashed with before a
+	// record is stored (created on first start, mode 0600). Unset: personal-data.key next
+	// to the ledger.
+	PersonalDataKeyFile string `yaml:"personal_data_key_file"`
+}
+
+// PersonalDataKey is the personal data key's file for a ledger at path.
+func (s Storage) PersonalDataKey(path string) string {
+	if s.PersonalDataKeyFile != "" {
+		return s.PersonalDataKeyFile
+	}
+	return filepath.Join(filepath.Dir(path), "personal-data.key")
 }
 
 // Assessment configures how the period is scored.

@@ -25,7 +25,7 @@ type CaseRecord struct {
 // ignored) and moves the stream's cursor, in one transaction.
 func (l *Ledger) StoreCases(ctx context.Context, cs []CaseRecord, next *Cursor) error {
 	return l.inTx(ctx, func(tx *sql.Tx) error {
-		w, err := newCaseWriter(ctx, tx)
+		w, err := newCaseWriter(ctx, tx, l.piiKey)
 		if err != nil {
 			return err
 		}
@@ -41,10 +41,11 @@ func (l *Ledger) StoreCases(ctx context.Context, cs []CaseRecord, next *Cursor) 
 
 type caseWriter struct {
 	current, supersede, replace, insert *sql.Stmt
+	piiKey                              []byte
 }
 
-func newCaseWriter(ctx context.Context, tx *sql.Tx) (*caseWriter, error) {
-	w := &caseWriter{}
+func newCaseWriter(ctx context.Context, tx *sql.Tx, piiKey []byte) (*caseWriter, error) {
+	w := &caseWriter{piiKey: piiKey}
 	for _, s := range []struct {
 		st **sql.Stmt
 		q  string
@@ -73,7 +74,9 @@ func (w *caseWriter) close() {
 
 func (w *caseWriter) put(ctx context.Context, c CaseRecord) error {
 	now := time.Now()
-	fields, err := json.Marshal(c.Fields)
+	// A natural person's ID number never reaches the disk whole.
+	protected, _ := protect(c.Fields, w.piiKey)
+	fields, err := json.Marshal(protected)
 	if err != nil {
 		return err
 	}

@@ -22,9 +22,10 @@ import (
 
 // Ledger is an open ledger file.
 type Ledger struct {
-	path string
-	w    *sql.DB // the single writer connection
-	r    *sql.DB // readers
+	path   string
+	piiKey []byte  // the key of ID-number hashes; nil: numbers are only masked
+	w      *sql.DB // the single writer connection
+	r      *sql.DB // readers
 	// publicityWrites counts committed publicity writes, so readers can tell when figures
 	// computed from the records are stale.
 	publicityWrites atomic.Int64
@@ -44,7 +45,9 @@ func Open(ctx context.Context, path string) (*Ledger, error) {
 		return nil, err
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)"} {
+	// secure_delete: what a row held before an update (an ID number before it was masked)
+	// is overwritten in the file, not left in a free page.
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)", "secure_delete(ON)"} {
 		q.Add("_pragma", p)
 	}
 	dsn := "file:" + path + "?" + q.Encode()

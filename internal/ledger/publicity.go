@@ -62,6 +62,7 @@ func (l *Ledger) StorePublicity(ctx context.Context, recs []PublicityRecord, nex
 			return err
 		}
 		defer w.close()
+		w.piiKey = l.piiKey
 		for _, r := range recs {
 			if err := w.put(ctx, r); err != nil {
 				return err
@@ -86,6 +87,7 @@ func (l *Ledger) inTx(ctx context.Context, f func(*sql.Tx) error) error {
 
 type publicityWriter struct {
 	current, supersede, replace, insert, delViolations, addViolation *sql.Stmt
+	piiKey                                                           []byte
 }
 
 const publicityColumns = `source, updated_at, stored_at, department, decided_on, deadline, deadline_unknown,
@@ -137,7 +139,7 @@ func (w *publicityWriter) put(ctx context.Context, r PublicityRecord) error {
 	case ms(r.UpdatedAt) < storedUpdate:
 		return nil // an older version of a record already stored newer
 	}
-	vals, err := publicityValues(r, now)
+	vals, err := w.values(r, now)
 	if err != nil {
 		return err
 	}
@@ -180,9 +182,11 @@ func EffectiveAt(updated, now time.Time) time.Time {
 	return updated
 }
 
-func publicityValues(r PublicityRecord, now time.Time) ([]any, error) {
+func (w *publicityWriter) values(r PublicityRecord, now time.Time) ([]any, error) {
 	a := r.Assessment
-	fields, err := json.Marshal(r.Fields)
+	// A natural person's ID number never reaches the disk whole.
+	protected, _ := protect(r.Fields, w.piiKey)
+	fields, err := json.Marshal(protected)
 	if err != nil {
 		return nil, err
 	}
@@ -316,11 +320,12 @@ func (l *Ledger) FileImported(ctx context.Context, source, sha string) (bool, er
 
 // FileWriter stores the records of one imported file inside its transaction.
 type FileWriter struct {
-	ctx   context.Context
-	tx    *sql.Tx
-	pub   *publicityWriter
-	cases *caseWriter
-	n     int
+	ctx    context.Context
+	tx     *sql.Tx
+	piiKey []byte
+	pub    *publicityWriter
+	cases  *caseWriter
+	n      int
 }
 
 // PutPublicity stores a licence or penalty record.
@@ -330,6 +335,7 @@ func (w *FileWriter) PutPublicity(r PublicityRecord) error {
 		if w.pub, err = newPublicityWriter(w.ctx, w.tx); err != nil {
 			return err
 		}
+		w.pub.piiKey = w.piiKey
 	}
 	w.n++
 	return w.pub.put(w.ctx, r)
@@ -339,7 +345,7 @@ func (w *FileWriter) PutPublicity(r PublicityRecord) error {
 func (w *FileWriter) PutCase(c CaseRecord) error {
 	if w.cases == nil {
 		var err error
-		if w.cases, err = newCaseWriter(w.ctx, w.tx); err != nil {
+		if w.cases, err = newCaseWriter(w.ctx, w.tx, w.piiKey); err != nil {
 			return err
 		}
 	}
@@ -361,7 +367,7 @@ func (w *FileWriter) close() {
 func (l *Ledger) ImportFile(ctx context.Context, source, name, sha string, size int64, each func(*FileWriter) error) (int, error) {
 	n := 0
 	err := l.inTx(ctx, func(tx *sql.Tx) error {
-		w := &FileWriter{ctx: ctx, tx: tx}
+		w := &FileWriter{ctx: ctx, tx: tx, piiKey: l.piiKey}
 		defer w.close()
 		if err := each(w); err != nil {
 			return err

@@ -85,6 +85,11 @@ func Start(ctx context.Context, opts Options) (*Service, error) {
 		s.lock.Release()
 		return nil, err
 	}
+	if err := s.protectPersonalData(ctx, cfg.Storage.PersonalDataKey(path)); err != nil {
+		s.ledger.Close()
+		s.lock.Release()
+		return nil, err
+	}
 	if err := s.begin(ctx, cfg); err != nil {
 		s.sched.Stop(ctx)
 		s.ledger.Close()
@@ -98,6 +103,24 @@ func Start(ctx context.Context, opts Options) (*Service, error) {
 	s.log.Info("creditwatch started", zap.String("ledger", path), zap.Int("targets", len(cfg.Portal.Targets)),
 		zap.String("vantage", opts.Vantage))
 	return s, nil
+}
+
+// protectPersonalData loads (or creates) the key ID numbers are hashed with and masks the
+// ID numbers of records stored before they were.
+func (s *Service) protectPersonalData(ctx context.Context, keyFile string) error {
+	key, err := ledger.PersonalDataKey(keyFile)
+	if err != nil {
+		return err
+	}
+	s.ledger.SetPersonalDataKey(key)
+	n, err := s.ledger.ProtectStoredIDs(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		s.log.Info("masked stored ID numbers", zap.Int("records", n))
+	}
+	return nil
 }
 
 func (s *Service) begin(ctx context.Context, cfg *config.Config) error {
@@ -208,6 +231,8 @@ func (s *Service) Reload(ctx context.Context) error {
 	if err == nil {
 		if old := s.cfg.Load(); s.opts.StoragePath == "" && cfg.Storage.Path != old.Storage.Path {
 			err = fmt.Errorf("storage.path cannot change on reload (%s → %s); restart instead", old.Storage.Path, cfg.Storage.Path)
+		} else if cfg.Storage.PersonalDataKeyFile != old.Storage.PersonalDataKeyFile {
+			err = fmt.Errorf("storage.personal_data_key_file cannot change on reload; restart instead")
 		}
 	}
 	if err == nil {

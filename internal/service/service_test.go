@@ -227,3 +227,30 @@ func TestSecondServiceOnOneLedgerRefused(t *testing.T) {
 	}
 	again.Close(context.Background())
 }
+
+func TestPersonalDataKeyAtStart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yml")
+	base := "portal:\n  targets:\n    - {name: b, url: 'http://127.0.0.1:9/', interval: 1h}\nstorage: {path: " + filepath.Join(dir, "data", "l.db")
+	writeConfig(t, cfg, base+"}\n")
+	svc, err := Start(ctx, Options{ConfigFile: cfg, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Close(ctx)
+	if fi, err := os.Stat(filepath.Join(dir, "data", "personal-data.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("default key next to the ledger: %v, %v", fi, err)
+	}
+	bad := filepath.Join(dir, "bad.key")
+	if err := os.WriteFile(bad, []byte("xyz\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeConfig(t, cfg, base+", personal_data_key_file: "+bad+"}\n")
+	if svc, err := Start(ctx, Options{ConfigFile: cfg, Logger: zap.NewNop()}); err == nil || !strings.Contains(err.Error(), bad) {
+		if svc != nil {
+			svc.Close(ctx)
+		}
+		t.Fatalf("Start with a damaged key = %v, want an error naming %s", err, bad)
+	}
+}
