@@ -91,6 +91,12 @@ type Options struct {
 
 // Compute returns the card as of at over the period [from, at).
 func Compute(ctx context.Context, l *ledger.Ledger, s Settings, at, from time.Time, o Options) (*Card, error) {
+	// An import publishing meanwhile is seen whole or not at all.
+	ctx, release, err := l.HoldPublications(ctx, PublishWait)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	c := &Card{At: at, From: from}
 	obs := map[string]scoring.Observation{}
 	for _, p := range producers {
@@ -112,6 +118,9 @@ func Compute(ctx context.Context, l *ledger.Ledger, s Settings, at, from time.Ti
 	c.Results = scoring.Card(cat, obs, scoring.Options{Rounding: s.Rounding})
 	return c, nil
 }
+
+// PublishWait is how long a card waits for an import that another process is publishing.
+const PublishWait = 30 * time.Second
 
 // Period returns the card of the assessment period as of at.
 func Period(ctx context.Context, l *ledger.Ledger, s Settings, at time.Time, o Options) (*Card, error) {

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,9 +24,15 @@ import (
 // Ledger is an open ledger file.
 type Ledger struct {
 	path   string
-	piiKey []byte  // the key of ID-number hashes; nil: numbers are only masked
-	w      *sql.DB // the single writer connection
-	r      *sql.DB // readers
+	piiKey []byte // the key of ID-number hashes; nil: numbers are only masked
+	// publishing is held by an import publishing its records, and read-held by figures
+	// (HoldPublications).
+	publishing sync.RWMutex
+	// afterImportBatch, for tests, runs after each batch an import commits.
+	afterImportBatch func()
+	importBatch      int     // for tests; 0: ImportBatch
+	w                *sql.DB // the single writer connection
+	r                *sql.DB // readers
 	// publicityWrites counts committed publicity writes, so readers can tell when figures
 	// computed from the records are stale.
 	publicityWrites atomic.Int64
@@ -358,6 +365,16 @@ var migrations = []string{
 		delivered_at INTEGER NOT NULL,
 		files TEXT NOT NULL,
 		notices TEXT NOT NULL
+	);`,
+	// 11: imports stage their records a batch at a time, then publish them.
+	`ALTER TABLE source_files ADD COLUMN state TEXT NOT NULL DEFAULT 'done';
+	UPDATE source_files SET state = 'failed' WHERE error != '';
+	CREATE TABLE staged_records (
+		source TEXT NOT NULL,
+		sha256 TEXT NOT NULL,
+		seq INTEGER NOT NULL,
+		record TEXT NOT NULL,
+		PRIMARY KEY (source, sha256, seq)
 	);`,
 }
 

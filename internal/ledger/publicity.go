@@ -72,7 +72,14 @@ func (l *Ledger) StorePublicity(ctx context.Context, recs []PublicityRecord, nex
 	})
 }
 
+// inTx runs f in a transaction that changes what figures are computed from.
 func (l *Ledger) inTx(ctx context.Context, f func(*sql.Tx) error) error {
+	defer l.publicityWrites.Add(1)
+	return l.writeTx(ctx, f)
+}
+
+// writeTx runs f in a transaction on the writer.
+func (l *Ledger) writeTx(ctx context.Context, f func(*sql.Tx) error) error {
 	tx, err := l.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -81,7 +88,6 @@ func (l *Ledger) inTx(ctx context.Context, f func(*sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	defer l.publicityWrites.Add(1)
 	return tx.Commit()
 }
 
@@ -305,84 +311,6 @@ func (l *Ledger) CountPublished(ctx context.Context, v View) (int, error) {
 			AND effective_at < :at AND reported = 1 AND reported_on >= :from AND reported_on <= :day) p`, v.args()...).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("counting published records: %w", err)
-	}
-	return n, nil
-}
-
-// FileImported reports whether a file with this digest was already seen by source: imported,
-// or failed (a corrected file has another digest, so it is read again).
-func (l *Ledger) FileImported(ctx context.Context, source, sha string) (bool, error) {
-	var n int
-	err := l.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM source_files WHERE source = ? AND sha256 = ?`,
-		source, sha).Scan(&n)
-	return n > 0, err
-}
-
-// FileWriter stores the records of one imported file inside its transaction.
-type FileWriter struct {
-	ctx    context.Context
-	tx     *sql.Tx
-	piiKey []byte
-	pub    *publicityWriter
-	cases  *caseWriter
-	n      int
-}
-
-// PutPublicity stores a licence or penalty record.
-func (w *FileWriter) PutPublicity(r PublicityRecord) error {
-	if w.pub == nil {
-		var err error
-		if w.pub, err = newPublicityWriter(w.ctx, w.tx); err != nil {
-			return err
-		}
-		w.pub.piiKey = w.piiKey
-	}
-	w.n++
-	return w.pub.put(w.ctx, r)
-}
-
-// PutCase stores an objection or repair case.
-func (w *FileWriter) PutCase(c CaseRecord) error {
-	if w.cases == nil {
-		var err error
-		if w.cases, err = newCaseWriter(w.ctx, w.tx, w.piiKey); err != nil {
-			return err
-		}
-	}
-	w.n++
-	return w.cases.put(w.ctx, c)
-}
-
-func (w *FileWriter) close() {
-	if w.pub != nil {
-		w.pub.close()
-	}
-	if w.cases != nil {
-		w.cases.close()
-	}
-}
-
-// ImportFile stores every record that each writes, in one transaction, and notes the file
-// as imported; if each fails nothing of the file is kept and the failure is noted instead.
-func (l *Ledger) ImportFile(ctx context.Context, source, name, sha string, size int64, each func(*FileWriter) error) (int, error) {
-	n := 0
-	err := l.inTx(ctx, func(tx *sql.Tx) error {
-		w := &FileWriter{ctx: ctx, tx: tx, piiKey: l.piiKey}
-		defer w.close()
-		if err := each(w); err != nil {
-			return err
-		}
-		n = w.n
-		_, err := tx.ExecContext(ctx, `INSERT INTO source_files VALUES (?,?,?,?,?,?,'')
-			ON CONFLICT (source, sha256) DO UPDATE SET name = excluded.name, records = excluded.records,
-			imported_at = excluded.imported_at, error = ''`, source, sha, name, size, n, ms(time.Now()))
-		return err
-	})
-	if err != nil {
-		_, nerr := l.w.ExecContext(context.WithoutCancel(ctx), `INSERT INTO source_files VALUES (?,?,?,?,0,?,?)
-			ON CONFLICT (source, sha256) DO UPDATE SET error = excluded.error, imported_at = excluded.imported_at`,
-			source, sha, name, size, ms(time.Now()), err.Error())
-		return 0, errors.Join(err, nerr)
 	}
 	return n, nil
 }

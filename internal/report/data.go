@@ -181,6 +181,12 @@ func Build(ctx context.Context, l *ledger.Ledger, cfg *config.Config, set card.S
 	if o.Now.Before(end) {
 		to = o.Now
 	}
+	// The whole report sees an import publishing meanwhile whole or not at all.
+	ctx, release, err := l.HoldPublications(ctx, card.PublishWait)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	period, err := card.Period(ctx, l, set, to, card.Options{})
 	if err != nil {
 		return nil, err

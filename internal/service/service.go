@@ -85,12 +85,7 @@ func Start(ctx context.Context, opts Options) (*Service, error) {
 		s.lock.Release()
 		return nil, err
 	}
-	if err := s.protectPersonalData(ctx, cfg.Storage.PersonalDataKey(path)); err != nil {
-		s.ledger.Close()
-		s.lock.Release()
-		return nil, err
-	}
-	if err := s.begin(ctx, cfg); err != nil {
+	if err := s.begin(ctx, cfg, path); err != nil {
 		s.sched.Stop(ctx)
 		s.ledger.Close()
 		s.lock.Release()
@@ -123,8 +118,19 @@ func (s *Service) protectPersonalData(ctx context.Context, keyFile string) error
 	return nil
 }
 
-func (s *Service) begin(ctx context.Context, cfg *config.Config) error {
-	var err error
+func (s *Service) begin(ctx context.Context, cfg *config.Config, path string) error {
+	if err := s.protectPersonalData(ctx, cfg.Storage.PersonalDataKey(path)); err != nil {
+		return err
+	}
+	// An import the last run left half done is finished (or dropped, to be read again)
+	// before any figure is computed.
+	published, dropped, err := s.ledger.RecoverImports(ctx)
+	if err != nil {
+		return err
+	}
+	if len(published)+len(dropped) > 0 {
+		s.log.Info("finished the imports the last run left", zap.Strings("published", published), zap.Strings("read_again", dropped))
+	}
 	if s.runID, err = s.ledger.StartRun(ctx, s.clock.Now(), s.opts.Version, s.opts.Vantage); err != nil {
 		return err
 	}
@@ -281,6 +287,11 @@ func (s *Service) Rescore(ctx context.Context) error {
 	set := *s.set.Load()
 	now := card.Now(s.clock.Now())
 	o := card.Options{Cache: &s.cache}
+	ctx, release, err := s.ledger.HoldPublications(ctx, card.PublishWait)
+	if err != nil {
+		return err
+	}
+	defer release()
 	period, err := card.Period(ctx, s.ledger, set, now, o)
 	if err != nil {
 		return err
