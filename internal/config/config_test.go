@@ -64,25 +64,42 @@ func TestParseDefaults(t *testing.T) {
 // TestBadConfigs asserts the exact message of each bad-*.yml file.
 func TestBadConfigs(t *testing.T) {
 	want := map[string]string{
-		"bad-unknown-key.yml":     "line 5: field colour not found in type config.Target",
-		"bad-interval.yml":        "line 5: portal.targets[0].interval: must be at least 100ms, got 50ms",
-		"bad-merge-window.yml":    "line 5: portal.incident.merge_window: must be between 0s and 24h, got 1d12h",
-		"bad-timeout.yml":         "line 6: portal.targets[0].timeout: must be positive and not exceed the interval 10s, got 20s",
-		"bad-duration.yml":        `line 5: "thirty" is not a duration such as 30s, 5m or 1h`,
-		"bad-status.yml":          "line 6: portal.targets[0].expect.status[1]: 999 is not an HTTP status",
-		"bad-duplicate-name.yml":  `line 5: portal.targets[1].name: "credit-portal" is already the name of portal.targets[0]`,
-		"bad-url.yml":             `line 4: portal.targets[0].url: "ftp://127.0.0.1/" is not an http or https URL`,
-		"bad-url-credentials.yml": "line 4: portal.targets[0].url: must not carry credentials",
-		"bad-name.yml":            `line 3: portal.targets[0].name: "Credit Portal" is not a valid target name (lower-case letters, digits, '-', '_', '.'; at most 63)`,
-		"bad-open-after.yml":      "line 6: portal.incident.open_after: must be at least 1, got -1",
-		"bad-date.yml":            `line 6: "2026-13-01" is not a date in YYYY-MM-DD form`,
-		"bad-rounding.yml":        `line 6: assessment.rounding: "up" is not ceil or exact`,
-		"bad-syntax.yml":          "line 3: found character that cannot start any token",
-		"bad-type.yml":            "line 6: cannot unmarshal !!str `two` into int",
-		"bad-platform-url.yml":    `line 2: platform.url: "platform.example/api" is not an http or https URL`,
-		"bad-page-size.yml":       "line 3: platform.page_size: must be between 1 and 5000, got 50000",
-		"bad-token-file.yml":      "line 3: platform.token_file: cannot be read: open /nonexistent/creditwatch.token: no such file or directory",
-		"bad-export-kind.yml":     `line 4: publicity.exports[0].kind: "fines" is not penalty, licence, objection or repair`,
+		"bad-unknown-key.yml":            "line 5: field colour not found in type config.Target",
+		"bad-interval.yml":               "line 5: portal.targets[0].interval: must be at least 100ms, got 50ms",
+		"bad-merge-window.yml":           "line 5: portal.incident.merge_window: must be between 0s and 24h, got 1d12h",
+		"bad-timeout.yml":                "line 6: portal.targets[0].timeout: must be positive and not exceed the interval 10s, got 20s",
+		"bad-duration.yml":               `line 5: "thirty" is not a duration such as 30s, 5m or 1h`,
+		"bad-status.yml":                 "line 6: portal.targets[0].expect.status[1]: 999 is not an HTTP status",
+		"bad-duplicate-name.yml":         `line 5: portal.targets[1].name: "credit-portal" is already the name of portal.targets[0]`,
+		"bad-url.yml":                    `line 4: portal.targets[0].url: "ftp://127.0.0.1/" is not an http or https URL`,
+		"bad-url-credentials.yml":        "line 4: portal.targets[0].url: must not carry credentials",
+		"bad-name.yml":                   `line 3: portal.targets[0].name: "Credit Portal" is not a valid target name (lower-case letters, digits, '-', '_', '.'; at most 63)`,
+		"bad-open-after.yml":             "line 6: portal.incident.open_after: must be at least 1, got -1",
+		"bad-date.yml":                   `line 6: "2026-13-01" is not a date in YYYY-MM-DD form`,
+		"bad-rounding.yml":               `line 6: assessment.rounding: "up" is not ceil or exact`,
+		"bad-syntax.yml":                 "line 3: found character that cannot start any token",
+		"bad-type.yml":                   "line 6: cannot unmarshal !!str `two` into int",
+		"bad-platform-url.yml":           `line 2: platform.url: "platform.example/api" is not an http or https URL`,
+		"bad-page-size.yml":              "line 3: platform.page_size: must be between 1 and 5000, got 50000",
+		"bad-token-file.yml":             "line 3: platform.token_file: cannot be read: open /nonexistent/creditwatch.token: no such file or directory",
+		"bad-export-kind.yml":            `line 4: publicity.exports[0].kind: "fines" is not penalty, licence, objection or repair`,
+		"bad-confirm-after.yml":          "line 6: portal.targets[0].defacement.confirm_after: must be between 1 and 100, got -1",
+		"bad-structure-threshold.yml":    "line 6: portal.targets[0].defacement.structure_threshold: must be above 0 and at most 1, got 1.5",
+		"bad-must-not-contain.yml":       "line 6: portal.targets[0].defacement.must_not_contain[1]: must not be empty",
+		"bad-allow-origin.yml":           `line 6: portal.targets[0].defacement.allow_origins[1]: "https://cdn.example.com/js/" is not an origin ("https://host[:port]", "host" or "*.example.gov.cn")`,
+		"bad-freshness-age.yml":          "line 6: portal.targets[0].freshness.max_age_workdays: must be between 1 and 250, got 300",
+		"bad-freshness-selector.yml":     `line 6: portal.targets[0].freshness.selector: "ul.news-list [" is not a CSS selector`,
+		"bad-reports-no-template.yml":    "line 1: credit_reports.url_template: is required to check credit reports",
+		"bad-reports-template.yml":       "line 2: credit_reports.url_template: must contain {code} or {name}",
+		"bad-reports-template-url.yml":   `line 2: credit_reports.url_template: "ftp://credit.example.gov.cn/report?code={code}" is not an http or https URL`,
+		"bad-reports-code.yml":           `line 3: credit_reports.codes[1]: "91410900MA45A0011C" is not a valid unified social credit code: uscc check character: expected B, found C`,
+		"bad-reports-duplicate-code.yml": `line 5: credit_reports.codes[1]: "91410900MA45A0011B" is already credit_reports.codes[0]`,
+		"bad-reports-daily-sample.yml":   "line 3: credit_reports.daily_sample: must be between 0 and 1000, got 5000",
+		"bad-reports-nothing.yml":        "line 1: credit_reports.codes: nothing to check: give codes, a daily_sample, or both",
+		"bad-reports-interval.yml":       "line 4: credit_reports.interval: must be at least 1s, got 500ms",
+		"bad-reports-timeout.yml":        "line 5: credit_reports.timeout: must be positive and not exceed the interval 10s, got 1m",
+		"bad-reports-edition.yml":        `line 4: credit_reports.edition: "2019" is not one of 2021, 2022`,
+		"bad-reports-max-body.yml":       "line 4: credit_reports.max_body_bytes: must be between 1024 and 1073741824, got 100",
 	}
 	files, err := filepath.Glob("testdata/bad-*.yml")
 	if err != nil {
@@ -119,6 +136,50 @@ func TestEveryProblemListed(t *testing.T) {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("error does not name %s:\n%v", key, err)
 		}
+	}
+}
+
+// TestParseContent reads the content checks' keys and their defaults.
+func TestParseContent(t *testing.T) {
+	cfg, err := Parse([]byte(`
+portal:
+  targets:
+    - {name: home, url: "https://credit.example.gov.cn/"}
+    - name: news
+      url: https://credit.example.gov.cn/xydt/
+      defacement: {must_not_contain: [代开发票], allow_origins: ["*.gov.cn", "https://cdn.example.com"], confirm_after: 3, structure_threshold: 0.5}
+      freshness: {selector: "ul.news-list .date"}
+credit_reports:
+  url_template: https://credit.example.gov.cn/report?code={code}&name={name}
+  codes: [91410900MA45A0011B]
+  daily_sample: 20
+`), fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, news, r := cfg.Portal.Targets[0], cfg.Portal.Targets[1], cfg.CreditReports
+	checks := map[string]struct{ got, want any }{
+		"default confirm_after":       {home.Defacement.ConfirmAfter, 2},
+		"default structure_threshold": {home.Defacement.StructureThreshold, 0.35},
+		"no freshness":                {home.Freshness == nil, true},
+		"confirm_after":               {news.Defacement.ConfirmAfter, 3},
+		"allow_origins":               {len(news.Defacement.AllowOrigins), 2},
+		"default max_age_workdays":    {news.Freshness.MaxAgeWorkdays, DefaultFreshnessMaxAge},
+		"selector":                    {news.Freshness.Selector, "ul.news-list .date"},
+		"reports enabled":             {r.Enabled(), true},
+		"default interval":            {r.Interval.D(), time.Hour},
+		"default timeout":             {r.Timeout.D(), 30 * time.Second},
+		"default edition":             {r.Edition, "2022"},
+		"needs name":                  {r.NeedsName(), true},
+		"url":                         {r.URL("91410900MA45A0011B", "濮阳 公司"), "https://credit.example.gov.cn/report?code=91410900MA45A0011B&name=%E6%BF%AE%E9%98%B3+%E5%85%AC%E5%8F%B8"},
+	}
+	for name, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", name, c.got, c.want)
+		}
+	}
+	if cfg, _ := Parse([]byte("portal: {targets: []}\n"), fixedNow); cfg.CreditReports.Enabled() {
+		t.Error("credit reports checked without a url_template")
 	}
 }
 
