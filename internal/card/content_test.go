@@ -113,7 +113,9 @@ func TestSecurityIncidents(t *testing.T) {
 	}{
 		{"pages checked, nothing found", func() {}, "2026-03-01 09:00", "2"},
 		{"a staging site defaced", func() { f.content("staging", false, at("2026-03-02 10:00"), []string{"keyword"}, "keyword") }, "2026-03-02 11:00", "2"},
-		{"a redesign confirmed", func() { f.content("home", true, at("2026-03-03 10:00"), []string{"structure_changed"}, "structure_changed") }, "2026-03-03 11:00", "0"},
+		{"a redesign confirmed", func() {
+			f.content("home", true, at("2026-03-03 10:00"), []string{"structure_changed"}, "structure_changed")
+		}, "2026-03-03 11:00", "0"},
 		{"the redesign accepted", func() { f.accept("home", at("2026-03-03 12:00")) }, "2026-03-03 12:30", "2"},
 		{"as of before the acceptance", func() {}, "2026-03-03 11:59", "0"},
 		{"the redesign's signs gone", func() { f.content("home", true, at("2026-03-03 12:01"), nil) }, "2026-03-03 13:00", "2"},
