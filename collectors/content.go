@@ -240,7 +240,9 @@ func (c *contentCheck) record(ctx context.Context, o observation, page *deface.P
 		c.baseID = ch.Baseline
 	}
 	if s := ch.Opened; s != nil {
-		c.deps.Store.AddSecurityIncident()
+		if n, err := c.deps.Ledger.CountSecurityIncidents(ctx); err == nil {
+			c.deps.Store.SetSecurityIncidents(n)
+		}
 		c.log.Warn("security incident opened: defacement confirmed", zap.Int64("security_incident", s.ID),
 			zap.Strings("rules", s.Rules), zap.String("page_sha256", c.sha), zap.Int("confirm_after", confirmAfter))
 	}
@@ -317,11 +319,8 @@ func (c *contentCheck) publish(unreadable bool) {
 	c.deps.Store.SetContent(m)
 }
 
-// seedContent continues the security incident counter from the ledger, once.
+// seedContent continues the security incident counter from the ledger.
 func seedContent(ctx context.Context, _ []Collector, d Deps) error {
-	if _, ok := d.Store.SecurityIncidents(); ok {
-		return nil
-	}
 	n, err := d.Ledger.CountSecurityIncidents(ctx)
 	if err != nil {
 		return fmt.Errorf("counting security incidents: %w", err)

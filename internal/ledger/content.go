@@ -141,7 +141,8 @@ func (l *Ledger) ReportTotals(ctx context.Context) (map[string]int, error) {
 }
 
 // CountNonconforming counts the non-conforming reports ever counted: each code once per
-// assessment period in which a check found it non-conforming, periods as periodStart says.
+// assessment period in which a check found it non-conforming; periodStart gives the start of
+// the period that contains an instant.
 func (l *Ledger) CountNonconforming(ctx context.Context, periodStart func(time.Time) time.Time) (int, error) {
 	seen := map[string]bool{}
 	err := l.scanRows(ctx, func(rows *sql.Rows) error {
@@ -150,7 +151,7 @@ func (l *Ledger) CountNonconforming(ctx context.Context, periodStart func(time.T
 		if err := rows.Scan(&code, &at); err != nil {
 			return err
 		}
-		seen[code+"\x00"+clock.Date(periodStart(fromMS(at).Add(time.Millisecond)))] = true
+		seen[code+"\x00"+clock.Date(periodStart(fromMS(at)))] = true
 		return nil
 	}, `SELECT code, checked_at FROM report_checks WHERE result = ?`, ReportNonconforming)
 	if err != nil {

@@ -53,7 +53,7 @@ func TestReportChecksCountOncePerCodePerPeriod(t *testing.T) {
 			t.Errorf("step %d (%s %s): first in period = %t, want %t", i, s.c.Code, s.c.Result, first, s.first)
 		}
 	}
-	n, err := l.CountNonconforming(ctx, func(at time.Time) time.Time { return yearStart(at) })
+	n, err := l.CountNonconforming(ctx, func(at time.Time) time.Time { return clock.YearStart(clock.Day(at)) })
 	if err != nil || n != 2 {
 		t.Errorf("non-conforming reports counted = %d, %v; want 2 (A in 2026, A in 2027)", n, err)
 	}

@@ -83,14 +83,17 @@ func (s *Store) AddReportCheck(result string, counted bool) {
 // Reports returns the report counters, nil when credit reports are not checked.
 func (s *Store) Reports() *Reports { return s.cur.Load().reports }
 
-// SetSecurityIncidents publishes the number of security incidents in the ledger.
+// SetSecurityIncidents publishes the number of security incidents in the ledger. The
+// number only grows, so a smaller one (read before a later one was published) is ignored:
+// several writers (the probes, the service after the office recorded one) may publish it.
 func (s *Store) SetSecurityIncidents(n int) {
-	s.update(func(st *state) { st.security, st.securityKnown = float64(n), true })
+	s.update(func(st *state) { st.security, st.securityKnown = max(st.security, float64(n)), true })
 }
 
-// AddSecurityIncident counts one more security incident.
-func (s *Store) AddSecurityIncident() {
-	s.update(func(st *state) { st.security++ })
+// SecurityIncidents returns the number of security incidents, and whether it was set.
+func (s *Store) SecurityIncidents() (float64, bool) {
+	st := s.cur.Load()
+	return st.security, st.securityKnown
 }
 
 var (

@@ -76,5 +76,8 @@ func Handler(svc *service.Service, log *zap.Logger, opts ...Options) http.Handle
 	inc := &incidents{svc: svc, log: log, authUsers: o.AuthUsers}
 	mux.HandleFunc("GET /incidents/{id}", inc.page)
 	mux.HandleFunc("POST /api/v1/incidents/{id}/annotations", inc.annotate)
+	cnt := &content{svc: svc, log: log, authUsers: o.AuthUsers}
+	mux.HandleFunc("POST /api/v1/targets/{target}/baseline", cnt.acceptBaseline)
+	mux.HandleFunc("POST /api/v1/security-incidents", cnt.recordSecurity)
 	return mux
 }
