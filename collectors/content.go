@@ -250,9 +250,9 @@ func (c *contentCheck) record(ctx context.Context, o observation, page *deface.P
 		c.log.Info("security incident ended: its signs are gone", zap.Int64("security_incident", id))
 	}
 	c.publish(false)
-	if ch.Opened != nil || len(ch.Ended) > 0 {
-		c.deps.changed()
-	}
+	// A security incident opened or ended, a first page checked (the indicator becomes
+	// known): the cards may change.
+	c.deps.changed()
 	return nil
 }
 
