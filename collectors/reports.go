@@ -293,6 +293,7 @@ func seedReports(ctx context.Context, cs []Collector, d Deps) error {
 	}
 	if !enabled {
 		d.Store.SetReports(nil)
+		d.Store.DropRuns("credit_report")
 		return nil
 	}
 	if d.Store.Reports() != nil {

@@ -228,6 +228,16 @@ func TestThreeOfTenNonconforming(t *testing.T) {
 			t.Errorf("after a restart, %s = %v, want %v", k, got, v)
 		}
 	}
+	// A reload without credit_reports drops the report series.
+	Run(context.Background(), c, restarted)
+	if err := Seed(context.Background(), nil, restarted); err != nil {
+		t.Fatal(err)
+	}
+	for k := range series(restarted.Store) {
+		if strings.Contains(k, "report_") || strings.Contains(k, "credit_report") {
+			t.Errorf("after credit_reports was removed: %s", k)
+		}
+	}
 }
 
 // TestDailySampleRotatesOverTheDay: the sample takes consecutive slices of the subject codes

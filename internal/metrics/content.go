@@ -80,6 +80,19 @@ func (s *Store) AddReportCheck(result string, counted bool) {
 	})
 }
 
+// DropRuns forgets the runs of a collector kind no longer configured.
+func (s *Store) DropRuns(collector string) {
+	s.update(func(st *state) {
+		r := make(map[runKey]Run, len(st.runs))
+		for k, v := range st.runs {
+			if k.collector != collector {
+				r[k] = v
+			}
+		}
+		st.runs = r
+	})
+}
+
 // Reports returns the report counters, nil when credit reports are not checked.
 func (s *Store) Reports() *Reports { return s.cur.Load().reports }
 
