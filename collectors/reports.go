@@ -150,9 +150,10 @@ func (c *CreditReports) due(ctx context.Context, now time.Time) ([]due, error) {
 	return out, nil
 }
 
-// subjectCodes reads the subject codes once a day: the sample of a day is drawn from them.
+// subjectCodes reads the subject codes once a day, so that the day's sample stays the same
+// all day; until creditwatch holds any, at every run.
 func (c *CreditReports) subjectCodes(ctx context.Context, now time.Time) ([]ledger.SubjectCode, error) {
-	if day := clock.Date(now); day != c.subjectsDay {
+	if day := clock.Date(now); day != c.subjectsDay || len(c.subjects) == 0 {
 		s, err := c.deps.Ledger.SubjectCodes(ctx)
 		if err != nil {
 			return nil, err
