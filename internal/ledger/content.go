@@ -732,6 +732,31 @@ func (l *Ledger) RecordContent(ctx context.Context, o ContentObservation) (Conte
 	return ch, tx.Commit()
 }
 
+// stopContent ends the open security incidents of a target no longer watched and forgets
+// its content state (its baselines are kept).
+func stopContent(ctx context.Context, tx *sql.Tx, target string, at time.Time) error {
+	open, err := openSecurity(ctx, tx, target)
+	if err != nil {
+		return err
+	}
+	for id := range open {
+		if _, err := tx.ExecContext(ctx, `UPDATE security_incidents SET ended_at = MAX(confirmed_at, ?) WHERE id = ?`, ms(at), id); err != nil {
+			return err
+		}
+		var end int64
+		if err := tx.QueryRowContext(ctx, `SELECT ended_at FROM security_incidents WHERE id = ?`, id).Scan(&end); err != nil {
+			return err
+		}
+		if err := appendChain(ctx, tx, ChainSecurityEnded, ref(id), fromMS(end), securityEndedEvent{ID: id, EndedAt: end}); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM content_state WHERE target = ?`, target); err != nil {
+		return fmt.Errorf("forgetting the content state of %s: %w", target, err)
+	}
+	return nil
+}
+
 func openSecurity(ctx context.Context, tx *sql.Tx, target string) (map[int64][]string, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, rules FROM security_incidents WHERE source = ? AND target = ? AND ended_at IS NULL`,
 		SecurityDetected, target)

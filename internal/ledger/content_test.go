@@ -253,3 +253,28 @@ func TestContentChainShowsEdits(t *testing.T) {
 		})
 	}
 }
+
+// TestStopWatchingEndsSecurityIncidents: a target removed from the config while its page
+// still showed a confirmed sign: the incident ends then, chained, and its state is forgotten.
+func TestStopWatchingEndsSecurityIncidents(t *testing.T) {
+	ctx := context.Background()
+	l := openTemp(t, filepath.Join(t.TempDir(), "l.db"))
+	feed(t, l, "home", "..", 0)
+	if _, err := l.RecordContent(ctx, ContentObservation{Target: "home", At: t0, State: `{"x":1}`,
+		Confirmed: []Sign{{Rule: "keyword"}}, StillConfirmed: []string{"keyword"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.StopWatching(ctx, "home", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := l.SecurityIncident(ctx, 1)
+	if s.Open() || !s.EndedAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("incident after the target was removed: %+v", s)
+	}
+	if st, _ := l.LoadContentState(ctx, "home"); st.State != "" {
+		t.Errorf("content state kept: %+v", st)
+	}
+	if c, err := l.VerifyChain(ctx); err != nil || !c.OK() {
+		t.Errorf("chain: %+v, %v", c, err)
+	}
+}
