@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/metrics"
@@ -43,6 +44,18 @@ type Deps struct {
 	Now func() time.Time
 	// Calendar is the working-day calendar; workday.Default when nil.
 	Calendar *workday.Calendar
+	// PeriodStart is the start of the assessment period the card as of an instant speaks
+	// for (card.Settings.PeriodStart); the calendar year when nil.
+	PeriodStart func(time.Time) time.Time
+}
+
+// periodStart is the start of the assessment period that contains the instant t.
+func (d Deps) periodStart(t time.Time) time.Time {
+	at := t.Add(time.Millisecond)
+	if d.PeriodStart != nil {
+		return d.PeriodStart(at)
+	}
+	return clock.YearStart(clock.LastDay(at))
 }
 
 func (d Deps) calendar() *workday.Calendar {
@@ -70,11 +83,14 @@ var kinds = []func(*config.Config, Deps) ([]Collector, error){
 	portalCollectors,
 	platformCollectors,
 	exportCollectors,
+	reportCollectors,
 }
 
 // seeders continue each kind's counters from the ledger before its collectors first run.
 var seeders = []func(context.Context, []Collector, Deps) error{
 	seedPortals,
+	seedContent,
+	seedReports,
 }
 
 // Seed continues the counters of the collectors from the ledger.

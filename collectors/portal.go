@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,8 @@ type Portal struct {
 	// evidence will be kept.
 	state  incident.State
 	loaded bool
+	// content checks what the page shows (content.go).
+	content *contentCheck
 }
 
 func portalCollectors(cfg *config.Config, d Deps) ([]Collector, error) {
@@ -55,7 +58,9 @@ func NewPortal(t config.Target, pc config.Portal, d Deps) (*Portal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("setting up probe of %s: %w", t.Name, err)
 	}
+	log := d.Logger.With(zap.String("collector", "portal"), zap.String("target", t.Name))
 	return &Portal{
+		content:        newContentCheck(t, d, log),
 		target:         t,
 		expect:         expectationOf(t, pc.ChallengeMarkers),
 		policy:         incident.Policy{OpenAfter: pc.Incident.OpenAfter, CloseAfter: pc.Incident.CloseAfter},
@@ -63,7 +68,7 @@ func NewPortal(t config.Target, pc config.Portal, d Deps) (*Portal, error) {
 		challengeFails: pc.Incident.ChallengeFails(),
 		client:         client,
 		deps:           d,
-		log:            d.Logger.With(zap.String("collector", "portal"), zap.String("target", t.Name)),
+		log:            log,
 	}, nil
 }
 
@@ -227,6 +232,13 @@ func (p *Portal) emit(ctx context.Context, o observation, v Verdict) error {
 	}
 	if tr.Opened != nil || !tr.ClosedAt.IsZero() || tr.Risk != nil {
 		p.deps.changed()
+	}
+	// What the page shows is looked at only on an HTML answer with an expected status: a
+	// failed fetch says nothing of the content. A page without the expected text (a
+	// maintenance page, or one a defacer replaced) is looked at for its own signs.
+	if (v.Outcome == OutcomeOK || v.Outcome == OutcomeContentMismatch && o.answer.Err == nil &&
+		slices.Contains(p.expect.Status, o.answer.StatusCode)) && isHTML(o.answer.ContentType, o.answer.Body) {
+		return p.content.check(ctx, o, v.Outcome == OutcomeOK)
 	}
 	return nil
 }

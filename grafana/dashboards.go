@@ -118,7 +118,19 @@ func Portal() *dashboard.DashboardBuilder {
 		WithPanel(timePanel("HTTP 状态码", "none", 12, 7,
 			query(`creditwatch_probe_http_status_code{`+tgt+`}`, "{{target}} @ {{vantage}}"))).
 		WithPanel(statPanel("证书剩余天数", "d", 12, 7,
-			query(`(creditwatch_tls_cert_expiry_timestamp_seconds{`+tgt+`} - time()) / 86400`, "{{target}}")))
+			query(`(creditwatch_tls_cert_expiry_timestamp_seconds{`+tgt+`} - time()) / 86400`, "{{target}}"))).
+		WithRow(dashboard.NewRowBuilder("页面内容与信息安全（五(六)）")).
+		WithPanel(statPanel("已确认的篡改迹象（按规则）", "none", 12, 7,
+			query(`sum by (target, rule) (creditwatch_defacement_signs{`+tgt+`})`, "{{target}} {{rule}}"))).
+		WithPanel(timePanel("信息安全事件（累计，含信用办记录）", "none", 12, 7,
+			query(`creditwatch_security_incidents_total{`+base+`}`, "{{vantage}}"))).
+		WithPanel(barPanel("栏目最新条目距今（工作日；超过上限即未及时更新）", "none", 24, 7, 0,
+			query(`creditwatch_content_age_workdays{`+tgt+`}`, "{{target}}"))).
+		WithRow(dashboard.NewRowBuilder("企业信用报告（五(四)2）")).
+		WithPanel(timePanel("报告检查结果（每小时）", "none", 12, 8,
+			query(`sum by (result) (increase(creditwatch_report_checks_total{`+base+`}[1h]))`, "{{result}}"))).
+		WithPanel(statPanel("计入扣分的不符合报告（累计，每家每周期一次）", "none", 12, 8,
+			query(`creditwatch_report_nonconforming_total{`+base+`}`, "{{vantage}}")))
 }
 
 // Publicity is the double-publicity audit.

@@ -105,7 +105,7 @@ func run(args []string) int {
 	ledgerRestoreFrom := ledgerRestore.Flag("from", "Backup file, made by ledger backup.").Required().String()
 	ledgerRestoreCfg := ledgerRestore.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
 	ledgerRestoreStore := ledgerRestore.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
-	ledgerVerify := ledgerCmd.Command("verify", "Walk the hash chain and check incidents, risk events, reports and annotations against it.")
+	ledgerVerify := ledgerCmd.Command("verify", "Walk the hash chain and check incidents, risk events, reports, annotations, security incidents, baselines and non-conforming report checks against it.")
 	ledgerVerifyCfg := ledgerVerify.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
 	ledgerVerifyStore := ledgerVerify.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
 
@@ -117,6 +117,23 @@ func run(args []string) int {
 	annotateBy := annotate.Flag("by", "Who says so.").Required().String()
 	annotateCfg := annotate.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
 	annotateStore := annotate.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
+
+	baselineCmd := a.Command("baseline", "Work with the pages' accepted baselines.")
+	baselineAccept := baselineCmd.Command("accept", "Accept the latest page the probe saw of a target as its new baseline, after a legitimate redesign.")
+	baselineTarget := baselineAccept.Arg("target", "Target name, as in the config.").Required().String()
+	baselineBy := baselineAccept.Flag("by", "Who accepts the page.").Required().String()
+	baselineCfg := baselineAccept.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
+	baselineStore := baselineAccept.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
+
+	securityCmd := a.Command("security", "Work with security incidents.")
+	securityRecord := securityCmd.Command("record", "Record an intrusion found otherwise, or a security incident the authorities notified; it counts like a detected one.")
+	securityDate := securityRecord.Flag("date", "Day it occurred or was notified, YYYY-MM-DD (Asia/Shanghai).").Required().String()
+	securityRef := securityRecord.Flag("ref", "Its reference, such as the notice's number.").Required().String()
+	securityKind := securityRecord.Flag("kind", "intrusion (found otherwise, on the sharing platform too) or notified (by the authorities).").Required().Enum("intrusion", "notified")
+	securityNote := securityRecord.Flag("note", "What happened.").Required().String()
+	securityBy := securityRecord.Flag("by", "Who records it.").Required().String()
+	securityCfg := securityRecord.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
+	securityStore := securityRecord.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
 
 	calCmd := a.Command("calendar", "Export the official working calendar.")
 	calAM := calCmd.Command("alertmanager", "Print Alertmanager time intervals of working days and holidays.")
@@ -174,6 +191,12 @@ func run(args []string) int {
 	case annotate.FullCommand():
 		err = app.Annotate(ctx, os.Stdout, app.AnnotateOptions{ConfigFile: *annotateCfg, StoragePath: *annotateStore,
 			Incident: *annotateID, Cause: *annotateCause, Note: *annotateNote, By: *annotateBy})
+	case baselineAccept.FullCommand():
+		err = app.AcceptBaseline(ctx, os.Stdout, app.BaselineOptions{ConfigFile: *baselineCfg, StoragePath: *baselineStore,
+			Target: *baselineTarget, By: *baselineBy})
+	case securityRecord.FullCommand():
+		err = app.RecordSecurity(ctx, os.Stdout, app.SecurityOptions{ConfigFile: *securityCfg, StoragePath: *securityStore,
+			Date: *securityDate, Ref: *securityRef, Kind: *securityKind, Note: *securityNote, By: *securityBy})
 	case calAM.FullCommand():
 		err = app.CalendarAlertmanager(os.Stdout, *calYears, *calHolidays)
 	case checkWD.FullCommand():

@@ -146,10 +146,13 @@ portal:
   targets:
     - {name: credit-portal, url: "http://%s/", interval: 1s, timeout: 500ms, jitter: 0s, expect: {body_contains: ["信用"]}}
     - {name: mirror, url: "https://%s/", interval: 1s, timeout: 500ms, jitter: 0s, tls: {insecure_skip_verify: true}}
+    - {name: news, url: "https://%s/xydt/", interval: 1s, timeout: 500ms, jitter: 0s, tls: {insecure_skip_verify: true},
+       freshness: {selector: "span.date"}}
   incident: {open_after: 2, close_after: 2}
 platform: {url: "http://%s", token_file: %s, interval: 1s, timeout: 1s}
+credit_reports: {url_template: "http://%s/report?code={code}", codes: [91410900MA45A0011B, 91410900MA45A002X3], interval: 2s, timeout: 1s}
 storage: {path: %s}
-`, simAddr, tlsAddr, simAddr, filepath.Join(dir, "token"), filepath.Join(dir, "ledger.db")))
+`, simAddr, tlsAddr, tlsAddr, simAddr, filepath.Join(dir, "token"), simAddr, filepath.Join(dir, "ledger.db")))
 	start(t, "serve", "--config.file", cfg, "--web.listen-address", cwAddr, "--vantage", "test-vantage")
 
 	amCfg := filepath.Join(dir, "alertmanager.yml")

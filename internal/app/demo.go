@@ -102,9 +102,23 @@ portal:
       expect:
         status: [200]
         body_contains: ["信用"]
+    - name: news
+      url: {url}xydt/
+      interval: 30s
+      timeout: 2s
+      freshness: {selector: "span.date", max_age_workdays: 3}
+    - name: sgs
+      url: {url}sgs/
+      interval: 30s
+      timeout: 2s
+      freshness: {max_age_workdays: 10}
   incident:
     open_after: 2
     close_after: 2
+credit_reports:
+  url_template: {url}report?code={code}
+  daily_sample: 20
+  interval: 20s
 storage:
   path: {storage}
 `)

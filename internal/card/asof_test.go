@@ -76,6 +76,7 @@ func randomHistory(r *rand.Rand) []event {
 			evs = append(evs, probeEvent(p, target, r.IntN(7) == 0))
 		}
 	}
+	evs = append(evs, contentHistory(r, when)...)
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].at.Before(evs[j].at) })
 	return evs
 }
@@ -119,16 +120,90 @@ func probeEvent(t time.Time, target string, failed bool) event {
 	}}
 }
 
+// contentHistory is what the portal showed: report checks, defacements confirmed on the home
+// page and gone later, redesigns accepted, incidents the office records, list page dates.
+func contentHistory(r *rand.Rand, when func() time.Time) []event {
+	var evs []event
+	results := []string{ledger.ReportConforming, ledger.ReportConforming, ledger.ReportNonconforming, ledger.ReportFetchError}
+	for i := 0; i < 30; i++ {
+		c := ledger.ReportCheck{Code: fmt.Sprintf("C%02d", r.IntN(8)), CheckedAt: when(), Result: results[r.IntN(len(results))]}
+		evs = append(evs, event{c.CheckedAt, func(tt *testing.T, l *ledger.Ledger) {
+			if _, err := l.RecordReportCheck(context.Background(), c, at("2026-01-01 00:00")); err != nil {
+				tt.Fatal(err)
+			}
+		}})
+	}
+	rules := []string{"keyword", "title_changed", "structure_changed", "hidden_link"}
+	for i := 0; i < 6; i++ {
+		confirmed, rule := when(), rules[r.IntN(len(rules))]
+		gone := confirmed.Add(time.Duration(1+r.IntN(72)) * time.Hour)
+		evs = append(evs, contentEvent(confirmed, rule, rule), contentEvent(gone, ""))
+	}
+	for i := 0; i < 3; i++ {
+		accepted := when()
+		evs = append(evs, event{accepted, func(tt *testing.T, l *ledger.Ledger) {
+			page := &ledger.PageCandidate{SHA256: "ab", SeenAt: accepted, Title: "t", JSON: "{}"}
+			if _, err := l.RecordContent(context.Background(), ledger.ContentObservation{Target: "home", At: accepted, Page: page}); err != nil {
+				tt.Fatal(err)
+			}
+			if _, err := l.AcceptLatestPage(context.Background(), "home", "李四", accepted); err != nil {
+				tt.Fatal(err)
+			}
+		}})
+	}
+	for i := 0; i < 2; i++ {
+		recorded := when()
+		dated := recorded.AddDate(0, 0, -r.IntN(40))
+		evs = append(evs, event{recorded, func(tt *testing.T, l *ledger.Ledger) {
+			if _, err := l.RecordSecurityIncident(context.Background(), ledger.SecurityRecord{Date: dated, Kind: ledger.SecurityNotified,
+				Ref: "通报", By: "张三", At: recorded}); err != nil {
+				tt.Fatal(err)
+			}
+		}})
+	}
+	for i := 0; i < 10; i++ {
+		seen := when()
+		f := ledger.Freshness{Target: []string{"news", "sgs"}[i%2], CheckedAt: seen, NewestOn: clock.Date(seen.AddDate(0, 0, -r.IntN(30))), MaxAgeWorkdays: 10}
+		evs = append(evs, event{seen, func(tt *testing.T, l *ledger.Ledger) {
+			if err := l.RecordFreshness(context.Background(), f); err != nil {
+				tt.Fatal(err)
+			}
+		}})
+	}
+	return evs
+}
+
+// contentEvent is a check of the home page that confirms rule ("" for none) and leaves still
+// confirmed.
+func contentEvent(t time.Time, rule string, still ...string) event {
+	return event{t, func(tt *testing.T, l *ledger.Ledger) {
+		o := ledger.ContentObservation{Target: "home", Site: "portal", Scored: true, At: t, FirstSeen: t, StillConfirmed: still}
+		if rule != "" {
+			o.Confirmed = []ledger.Sign{{Rule: rule, Evidence: rule}}
+		}
+		if _, err := l.RecordContent(context.Background(), o); err != nil {
+			tt.Fatal(err)
+		}
+	}}
+}
+
 // comparable is what a card says, without the ledger's bookkeeping.
 type comparable struct {
 	Results   []any
 	Outages   []incident.Outage
 	Publicity *Publicity
 	Summary   cases.Summary
+	Reports   *Reports
+	Security  []any
+	ListPages []ListPage
 }
 
 func view(c *Card) comparable {
-	out := comparable{Outages: c.Portal.Outages, Publicity: c.Publicity, Summary: c.Cases.Summary}
+	out := comparable{Outages: c.Portal.Outages, Publicity: c.Publicity, Summary: c.Cases.Summary, Reports: c.Reports,
+		ListPages: c.ListPages}
+	for _, s := range c.Security.Incidents {
+		out.Security = append(out.Security, []any{s.ID, s.Counts, s.VoidedBy != nil, s.EndedAt})
+	}
 	for _, r := range c.Results {
 		out.Results = append(out.Results, []any{r.ID, r.Known, r.Points, r.GatePass, r.Input})
 	}

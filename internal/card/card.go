@@ -80,6 +80,9 @@ type Card struct {
 	Portal    *Portal
 	Publicity *Publicity
 	Cases     *Cases
+	Reports   *Reports   // the enterprise credit report checks
+	Security  *Security  // security incidents
+	ListPages []ListPage // list pages' freshness: a content warning, not scored
 }
 
 // Options change what Compute does.

@@ -32,8 +32,8 @@ const (
 )
 
 // EngineOnly are the inputs the engine can score but no collector observes yet; their
-// indicators are shown as not yet observed.
-var EngineOnly = map[string]bool{NonconformingReports: true, NoIntrusion: true}
+// indicators are shown as not yet observed. Every input has a producer now.
+var EngineOnly = map[string]bool{}
 
 // producer computes some of the rule inputs, and keeps its figures on the card.
 type producer struct {
@@ -47,6 +47,9 @@ var producers = []producer{
 	{"portal incidents", []string{PortalIncidents}, producePortal},
 	{"publicity figures", []string{PublicityRates, CodeErrorRate}, producePublicity},
 	{"objections and repairs", []string{ObjectionShare, ObjectionHandling, RepairsOverdue, RepairsNonCompliant, ResultsSynced}, produceCases},
+	{"credit reports", []string{NonconformingReports}, produceReports},
+	{"security incidents", []string{NoIntrusion}, produceSecurity},
+	{"list pages", nil, produceListPages},
 }
 
 // lookback is how far before the period incidents are read, so that an outage that began

@@ -29,6 +29,8 @@ type Config struct {
 	Storage    Storage    `yaml:"storage"`
 	Assessment Assessment `yaml:"assessment"`
 	Reports    Reports    `yaml:"reports"`
+	// CreditReports configures the enterprise credit report check (content.go).
+	CreditReports CreditReports `yaml:"credit_reports"`
 }
 
 // Reports configures how monthly reports are signed and delivered.
@@ -130,6 +132,10 @@ type Target struct {
 	// AllowPrivateRedirects lets redirects lead to loopback, private or link-local
 	// addresses. Unset: allowed only when the target itself is on such an address.
 	AllowPrivateRedirects *bool `yaml:"allow_private_redirects"`
+	// Defacement tunes the defacement check of the target's pages (content.go).
+	Defacement Defacement `yaml:"defacement"`
+	// Freshness, when set, makes the target a list page whose newest item must be recent.
+	Freshness *Freshness `yaml:"freshness"`
 }
 
 // Expect is what a good answer looks like.
@@ -370,6 +376,7 @@ func (c *Config) applyDefaults(now time.Time, root *yaml.Node) {
 			c.Reports.Webhooks[i].Format = "json"
 		}
 	}
+	c.applyContentDefaults()
 }
 
 // problems collects validation errors with the line of the key they concern.
@@ -436,6 +443,7 @@ func (c *Config) validate(root *yaml.Node) error {
 	c.validateSources(p)
 	c.Publicity.validateLimits(p)
 	c.Assessment.validate(p)
+	c.validateContent(p)
 	if c.Assessment.Rounding != scoring.RoundCeil && c.Assessment.Rounding != scoring.RoundExact {
 		p.add([]any{"assessment", "rounding"}, "%q is not ceil or exact", c.Assessment.Rounding)
 	}

@@ -105,6 +105,23 @@ func TestBadConfigs(t *testing.T) {
 		"bad-period-start.yml":           "line 6: assessment.period_start: must be between 2000-01-01 and 2099-12-31, got 0026-01-01",
 		"bad-token-device.yml":           "line 3: platform.token_file: cannot be read: /dev/zero is not a regular file",
 		"bad-merge-key.yml":              "the YAML cannot be decoded: runtime error: hash of unhashable type map[string]interface {}",
+		"bad-confirm-after.yml":          "line 6: portal.targets[0].defacement.confirm_after: must be between 1 and 100, got -1",
+		"bad-structure-threshold.yml":    "line 6: portal.targets[0].defacement.structure_threshold: must be above 0 and at most 1, got 1.5",
+		"bad-must-not-contain.yml":       "line 6: portal.targets[0].defacement.must_not_contain[1]: must not be empty",
+		"bad-allow-origin.yml":           `line 6: portal.targets[0].defacement.allow_origins[1]: "https://cdn.example.com/js/" is not an origin ("https://host[:port]", "host" or "*.example.gov.cn")`,
+		"bad-freshness-age.yml":          "line 6: portal.targets[0].freshness.max_age_workdays: must be between 1 and 250, got 300",
+		"bad-freshness-selector.yml":     `line 6: portal.targets[0].freshness.selector: "ul.news-list [" is not a CSS selector`,
+		"bad-reports-no-template.yml":    "line 1: credit_reports.url_template: is required to check credit reports",
+		"bad-reports-template.yml":       "line 2: credit_reports.url_template: must contain {code} or {name}",
+		"bad-reports-template-url.yml":   `line 2: credit_reports.url_template: "ftp://credit.example.gov.cn/report?code={code}" is not an http or https URL`,
+		"bad-reports-code.yml":           `line 3: credit_reports.codes[1]: "91410900MA45A0011C" is not a valid unified social credit code: uscc check character: expected B, found C`,
+		"bad-reports-duplicate-code.yml": `line 5: credit_reports.codes[1]: "91410900MA45A0011B" is already credit_reports.codes[0]`,
+		"bad-reports-daily-sample.yml":   "line 3: credit_reports.daily_sample: must be between 0 and 1000, got 5000",
+		"bad-reports-nothing.yml":        "line 1: credit_reports.codes: nothing to check: give codes, a daily_sample, or both",
+		"bad-reports-interval.yml":       "line 4: credit_reports.interval: must be at least 1s, got 500ms",
+		"bad-reports-timeout.yml":        "line 5: credit_reports.timeout: must be positive and not exceed the interval 10s, got 1m",
+		"bad-reports-edition.yml":        `line 4: credit_reports.edition: "2019" is not one of 2021, 2022`,
+		"bad-reports-max-body.yml":       "line 4: credit_reports.max_body_bytes: must be between 1024 and 1073741824, got 100",
 	}
 	files, err := filepath.Glob("testdata/bad-*.yml")
 	if err != nil {
@@ -141,6 +158,50 @@ func TestEveryProblemListed(t *testing.T) {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("error does not name %s:\n%v", key, err)
 		}
+	}
+}
+
+// TestParseContent reads the content checks' keys and their defaults.
+func TestParseContent(t *testing.T) {
+	cfg, err := Parse([]byte(`
+portal:
+  targets:
+    - {name: home, url: "https://credit.example.gov.cn/"}
+    - name: news
+      url: https://credit.example.gov.cn/xydt/
+      defacement: {must_not_contain: [代开发票], allow_origins: ["*.gov.cn", "https://cdn.example.com"], confirm_after: 3, structure_threshold: 0.5}
+      freshness: {selector: "ul.news-list .date"}
+credit_reports:
+  url_template: https://credit.example.gov.cn/report?code={code}&name={name}
+  codes: [91410900MA45A0011B]
+  daily_sample: 20
+`), fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, news, r := cfg.Portal.Targets[0], cfg.Portal.Targets[1], cfg.CreditReports
+	checks := map[string]struct{ got, want any }{
+		"default confirm_after":       {home.Defacement.ConfirmAfter, 2},
+		"default structure_threshold": {home.Defacement.StructureThreshold, 0.35},
+		"no freshness":                {home.Freshness == nil, true},
+		"confirm_after":               {news.Defacement.ConfirmAfter, 3},
+		"allow_origins":               {len(news.Defacement.AllowOrigins), 2},
+		"default max_age_workdays":    {news.Freshness.MaxAgeWorkdays, DefaultFreshnessMaxAge},
+		"selector":                    {news.Freshness.Selector, "ul.news-list .date"},
+		"reports enabled":             {r.Enabled(), true},
+		"default interval":            {r.Interval.D(), time.Hour},
+		"default timeout":             {r.Timeout.D(), 30 * time.Second},
+		"default edition":             {r.Edition, "2022"},
+		"needs name":                  {r.NeedsName(), true},
+		"url":                         {r.URL("91410900MA45A0011B", "濮阳 公司"), "https://credit.example.gov.cn/report?code=91410900MA45A0011B&name=%E6%BF%AE%E9%98%B3+%E5%85%AC%E5%8F%B8"},
+	}
+	for name, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", name, c.got, c.want)
+		}
+	}
+	if cfg, _ := Parse([]byte("portal: {targets: []}\n"), fixedNow); cfg.CreditReports.Enabled() {
+		t.Error("credit reports checked without a url_template")
 	}
 }
 

@@ -77,7 +77,8 @@ func Detect(p *Page, pol Policy, base *Baseline) []Sign {
 	if keywords == nil {
 		keywords = DefaultKeywords
 	}
-	text := pageText(p.Root)
+	// The page's text is folded once for both lists.
+	text := fold(pageText(p.Root))
 	for _, h := range sortedHits(keywordHits(text, keywords)) {
 		add(RuleKeyword, h)
 	}

@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -32,7 +33,20 @@ func parseKeywords(data []byte) []string {
 // fold prepares text and keywords for matching: lower case, no white space.
 func fold(s string) string {
 	return strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
+		switch {
+		case r < utf8.RuneSelf:
+			if r >= 'A' && r <= 'Z' {
+				return r + 'a' - 'A'
+			}
+			if r == ' ' || r >= '\t' && r <= '\r' {
+				return -1
+			}
+			return r
+		case r >= 0x3400 && r < 0xA000:
+			// CJK ideographs, most of a Chinese page: no case, no space. The table
+			// lookups below are what folding a page costs otherwise.
+			return r
+		case unicode.IsSpace(r):
 			return -1
 		}
 		return unicode.ToLower(r)
@@ -66,9 +80,8 @@ func pageText(root *html.Node) string {
 	return b.String()
 }
 
-// keywordHits returns each keyword found in text with a little of its context.
-func keywordHits(text string, keywords []string) map[string]string {
-	folded := fold(text)
+// keywordHits returns each keyword found in a folded text with a little of its context.
+func keywordHits(folded string, keywords []string) map[string]string {
 	hits := map[string]string{}
 	for _, k := range keywords {
 		fk := fold(k)

@@ -366,7 +366,78 @@ var migrations = []string{
 		files TEXT NOT NULL,
 		notices TEXT NOT NULL
 	);`,
-	// 11: imports stage their records a batch at a time, then publish them.
+	// 11: what the portal shows. Every check of an enterprise credit report (a
+	// non-conforming one is chained: it is the evidence of a deduction); security incidents,
+	// the defacements the probes confirmed and the incidents the office records, chained
+	// with their evidence; the page baselines accepted (chained, with who and when); each
+	// target's content state (confirmation streaks and the latest page seen, the candidate
+	// for the next acceptance); each list page's newest item date, from when it was seen.
+	`CREATE TABLE report_checks (
+		id INTEGER PRIMARY KEY,
+		code TEXT NOT NULL,
+		name TEXT NOT NULL,
+		url TEXT NOT NULL,
+		sampled INTEGER NOT NULL,
+		checked_at INTEGER NOT NULL,
+		result TEXT NOT NULL,
+		edition TEXT NOT NULL,
+		format TEXT NOT NULL,
+		reasons TEXT NOT NULL,
+		error_class TEXT NOT NULL,
+		error TEXT NOT NULL,
+		body_sha256 TEXT NOT NULL,
+		found TEXT NOT NULL
+	);
+	CREATE INDEX report_checks_by_time ON report_checks (checked_at, result, code, sampled);
+	CREATE INDEX report_checks_by_code ON report_checks (code, result, checked_at);
+	CREATE TABLE security_incidents (
+		id INTEGER PRIMARY KEY,
+		source TEXT NOT NULL,
+		kind TEXT NOT NULL,
+		target TEXT NOT NULL,
+		site TEXT NOT NULL,
+		scored INTEGER NOT NULL,
+		rules TEXT NOT NULL,
+		occurred_on TEXT NOT NULL,
+		started_at INTEGER NOT NULL,
+		confirmed_at INTEGER NOT NULL,
+		ended_at INTEGER,
+		ref TEXT NOT NULL,
+		note TEXT NOT NULL,
+		by TEXT NOT NULL,
+		evidence TEXT NOT NULL
+	);
+	CREATE INDEX security_incidents_by_confirmation ON security_incidents (confirmed_at);
+	CREATE INDEX security_incidents_open ON security_incidents (target) WHERE ended_at IS NULL;
+	CREATE TABLE baselines (
+		id INTEGER PRIMARY KEY,
+		target TEXT NOT NULL,
+		accepted_at INTEGER NOT NULL,
+		by TEXT NOT NULL,
+		reason TEXT NOT NULL,
+		page_sha256 TEXT NOT NULL,
+		page_seen_at INTEGER NOT NULL,
+		title TEXT NOT NULL,
+		baseline TEXT NOT NULL
+	);
+	CREATE INDEX baselines_by_target ON baselines (target, id);
+	CREATE TABLE content_state (
+		target TEXT PRIMARY KEY,
+		state TEXT NOT NULL,
+		page_sha256 TEXT NOT NULL DEFAULT '',
+		page_seen_at INTEGER NOT NULL DEFAULT 0,
+		page_title TEXT NOT NULL DEFAULT '',
+		page_baseline TEXT NOT NULL DEFAULT ''
+	);
+	CREATE TABLE freshness (
+		id INTEGER PRIMARY KEY,
+		target TEXT NOT NULL,
+		checked_at INTEGER NOT NULL,
+		newest_on TEXT NOT NULL,
+		max_age_workdays INTEGER NOT NULL
+	);
+	CREATE INDEX freshness_by_time ON freshness (checked_at, target);`,
+	// 12: imports stage their records a batch at a time, then publish them.
 	`ALTER TABLE source_files ADD COLUMN state TEXT NOT NULL DEFAULT 'done';
 	UPDATE source_files SET state = 'failed' WHERE error != '';
 	CREATE TABLE staged_records (

@@ -285,8 +285,10 @@ func (l *Ledger) IncidentsAsOf(ctx context.Context, at, since time.Time) ([]Inci
 }
 
 // StopWatching records that a target stopped being watched at a time (it was removed from
-// the config): its open incident ends then for that cause, its watch span ends then, and
-// its streaks are forgotten, in one transaction. It reports whether an incident was ended.
+// the config): its open incident ends then for that cause, its watch span ends then, its
+// streaks are forgotten, and so is its content state, a security incident whose signs were
+// still on its page ending then, in one transaction. It reports whether an incident was
+// ended.
 func (l *Ledger) StopWatching(ctx context.Context, target string, at time.Time) (bool, error) {
 	tx, err := l.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -311,6 +313,9 @@ func (l *Ledger) StopWatching(ctx context.Context, target string, at time.Time) 
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM target_state WHERE target = ?`, target); err != nil {
 		return false, fmt.Errorf("forgetting the state of %s: %w", target, err)
+	}
+	if err := stopContent(ctx, tx, target, at); err != nil {
+		return false, err
 	}
 	return id != 0, tx.Commit()
 }

@@ -61,6 +61,7 @@ func (l *Ledger) VerifyChain(ctx context.Context) (*ChainCheck, error) {
 	}
 	for _, check := range []func(context.Context, *ChainCheck, map[string]map[string]string) error{
 		l.checkIncidents, l.checkRiskEvents, l.checkReports, l.checkAnnotations,
+		l.checkReportChecks, l.checkSecurityIncidents, l.checkBaselines,
 	} {
 		if err := check(ctx, c, latest); err != nil {
 			return nil, err

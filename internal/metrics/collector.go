@@ -68,7 +68,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		collectorLastSuccess, indicatorPoints, indicatorMonth, indicatorMax, gatePass, reloadOK, reloadTime, calendarHorizon} {
 		ch <- d
 	}
-	for _, d := range append(publicityDescs, caseDescs...) {
+	for _, d := range append(append(publicityDescs, caseDescs...), contentDescs...) {
 		ch <- d
 	}
 }
@@ -121,6 +121,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	collectCards(ch, st)
 	collectPublicity(ch, st)
 	collectCases(ch, st)
+	collectContent(ch, st)
 	gauge(ch, reloadOK, b2f(st.reloadOK))
 	if !st.reloadAt.IsZero() {
 		gauge(ch, reloadTime, float64(st.reloadAt.Unix()))

@@ -27,9 +27,17 @@ func TestCollectorExposition(t *testing.T) {
 	results := scoring.Card(scoring.MustDefault(), map[string]scoring.Observation{
 		"portal_incidents": {Known: true, Count: 2},
 		"uscc_error_rate":  {Known: true, Value: 2e-5},
+		// 3 non-conforming reports of 10, a confirmed defacement.
+		"nonconforming_reports":      {Known: true, Count: 3},
+		"no_intrusion_or_defacement": {Known: true, OK: false},
 	}, scoring.Options{})
 	s.SetCards(&card.Card{Results: results}, nil)
 	s.SetReload(true, at)
+	s.SetContent(&Content{Target: "credit-portal", Confirmed: map[string]int{"keyword": 2}, Seen: map[string]int{"keyword": 2, "foreign_link": 1}})
+	s.SetContent(&Content{Target: "news", Confirmed: map[string]int{}, HasAge: true, Age: 12, MaxAge: 10, Stale: true})
+	s.SetReports(&Reports{Checks: map[string]float64{"conforming": 7, "nonconforming": 3}, Nonconforming: 3})
+	s.AddReportCheck("fetch_error", false)
+	s.SetSecurityIncidents(1)
 	s.SetCalendarHorizon(time.Date(2027, 12, 31, 0, 0, 0, 0, clock.Shanghai))
 
 	f, err := os.Open("testdata/exposition.prom")

@@ -55,6 +55,11 @@ type state struct {
 	reloadAt time.Time
 	calendar time.Time // the last day the working-day calendar knows
 
+	content       map[string]*Content // by target
+	reports       *Reports            // nil: credit reports are not checked
+	security      float64
+	securityKnown bool
+
 	sourceErrors  map[sourceKey]float64
 	sourceRecords map[sourceKey]float64
 	sourceOK      map[string]time.Time
@@ -113,6 +118,13 @@ func (s *Store) KeepPortals(names map[string]bool) {
 			}
 		}
 		st.portals = m
+		c := make(map[string]*Content, len(names))
+		for k, v := range st.content {
+			if names[k] {
+				c[k] = v
+			}
+		}
+		st.content = c
 		r := make(map[runKey]Run, len(st.runs))
 		for k, v := range st.runs {
 			if k.collector != "portal" || names[k.target] {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/creditwatch/creditwatch/internal/csvsafe"
 	"github.com/creditwatch/creditwatch/internal/zh"
@@ -75,5 +76,46 @@ func (r *Report) WriteCSV(w io.Writer) error {
 			[]string{"异议办结", strconv.Itoa(cs.Objections.ClosedInPeriod), "平均办理工作日", strconv.FormatFloat(cs.Objections.MeanWorkdays, 'f', 2, 64)},
 			[]string{"修复办结", strconv.Itoa(cs.Repairs.DecidedInPeriod), "超期", strconv.Itoa(cs.Repairs.Overdue), "不合规", strconv.Itoa(cs.Repairs.NonCompliant)})
 	}
+	rows = append(rows, contentRows(d.Content)...)
 	return csvsafe.NewWriter(w).WriteAll(rows)
+}
+
+// contentRows are the month's content sections: security incidents, non-conforming credit
+// reports with every reason, list pages.
+func contentRows(c *Content) [][]string {
+	if c == nil {
+		return nil
+	}
+	rows := [][]string{{}, {"信息安全事件"}, {"编号", "来源", "类型", "目标", "日期", "确认或记录时间", "结束", "证据", "页面 SHA-256", "计入"}}
+	for _, s := range c.Security {
+		evidence, sha := s.Ref+"："+s.Note+"（"+s.By+"）", ""
+		if e := s.Evidence; e != nil {
+			var parts []string
+			for _, sg := range e.Signs {
+				parts = append(parts, zh.RuleName(sg.Rule)+"："+sg.Evidence)
+			}
+			evidence, sha = strings.Join(parts, "；"), e.PageSHA256
+		}
+		rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.Source, zh.SecurityKindName(s.Kind), s.Target, s.OccurredOn, s.Confirmed,
+			s.Ended, evidence, sha, map[bool]string{true: "是", false: "否"}[s.Counts]})
+	}
+	if r := c.Reports; r != nil {
+		rows = append(rows, []string{}, []string{"企业信用报告", "检查次数", strconv.Itoa(r.Checks), "读到报告的企业", strconv.Itoa(r.CodesChecked),
+			"不符合", strconv.Itoa(len(r.Nonconforming))}, []string{"统一社会信用代码", "企业名称", "首次发现", "不符合次数", "不符合原因"})
+		for _, n := range r.Nonconforming {
+			var reasons []string
+			for _, rs := range n.Reasons {
+				reasons = append(reasons, rs.Message)
+			}
+			rows = append(rows, []string{n.Code, n.Name, n.CheckedAt, strconv.Itoa(n.Checks), strings.Join(reasons, "；")})
+		}
+	}
+	if len(c.ListPages) > 0 {
+		rows = append(rows, []string{}, []string{"栏目内容更新（仅提示）"}, []string{"目标", "最新条目日期", "距月末工作日", "上限", "未及时更新"})
+		for _, p := range c.ListPages {
+			rows = append(rows, []string{p.Target, p.NewestOn, strconv.Itoa(p.AgeWorkdays), strconv.Itoa(p.MaxAgeWorkdays),
+				map[bool]string{true: "是", false: "否"}[p.Stale]})
+		}
+	}
+	return rows
 }

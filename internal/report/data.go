@@ -37,6 +37,7 @@ type Data struct {
 	Indicators []Indicator  `json:"indicators"`
 	Publicity  *Publicity   `json:"publicity,omitempty"`
 	Cases      *CaseSummary `json:"cases,omitempty"`
+	Content    *Content     `json:"content,omitempty"`
 }
 
 // Monitor is when creditwatch itself was watching.
@@ -207,6 +208,7 @@ func Build(ctx context.Context, l *ledger.Ledger, cfg *config.Config, set card.S
 	addIndicators(d, period, month)
 	addPublicity(d, period.Publicity, to)
 	addCases(d, month.Cases)
+	addContent(d, month, cfg.CreditReports.Enabled())
 	return d, nil
 }
 

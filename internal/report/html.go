@@ -63,7 +63,10 @@ var funcs = template.FuncMap{
 	"endCause": func(c string) string {
 		return map[string]string{ledger.EndMonitoringStopped: "停止监测（目标已移出配置）"}[c]
 	},
-	"kindName": func(k string) string { return publicity.KindNamesZH[publicity.Kind(k)] },
+	"kindName":     func(k string) string { return publicity.KindNamesZH[publicity.Kind(k)] },
+	"rule":         zh.RuleName,
+	"fetchClass":   zh.FetchClassName,
+	"securityKind": zh.SecurityKindName,
 	"gate": func(b *bool) string {
 		if b == nil {
 			return ""
@@ -128,7 +131,8 @@ func sections(d *Data) map[string]string {
 		name    string
 		present bool
 	}{{"summary", true}, {"availability", true}, {"incidents", true}, {"scores", true},
-		{"publicity", d.Publicity != nil}, {"cases", d.Cases != nil}, {"gaps", true}, {"appendix", true}} {
+		{"publicity", d.Publicity != nil}, {"cases", d.Cases != nil}, {"content", d.Content != nil}, {"gaps", true},
+		{"appendix", true}} {
 		if s.present {
 			out[s.name] = numerals[n]
 			n++

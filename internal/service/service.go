@@ -169,7 +169,7 @@ func (s *Service) apply(ctx context.Context, cfg *config.Config, starting bool) 
 		}
 	}
 	deps := collectors.Deps{Ledger: s.ledger, Store: s.store, Logger: s.log, Vantage: s.opts.Vantage, Changed: s.changed,
-		Calendar: set.Calendar, Now: s.clock.Now}
+		Calendar: set.Calendar, Now: s.clock.Now, PeriodStart: set.PeriodStart}
 	cs, err := collectors.Build(cfg, deps)
 	if err != nil {
 		return err
@@ -301,6 +301,13 @@ func (s *Service) Rescore(ctx context.Context) error {
 		return err
 	}
 	s.store.SetCards(period, month)
+	// Incidents the office records with the CLI are written by another process: the
+	// counter follows the ledger.
+	n, err := s.ledger.CountSecurityIncidents(ctx)
+	if err != nil {
+		return err
+	}
+	s.store.SetSecurityIncidents(n)
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/creditwatch/creditwatch/internal/clock"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/creditwatch/creditwatch/internal/card"
 	"github.com/creditwatch/creditwatch/internal/ledger"
+	"github.com/creditwatch/creditwatch/internal/metrics"
 	"github.com/creditwatch/creditwatch/internal/scoring"
 	"github.com/creditwatch/creditwatch/internal/service"
 )
@@ -31,14 +33,17 @@ var funcs = template.FuncMap{
 		}
 		return t.In(clock.Shanghai).Format("2006-01-02 15:04:05")
 	},
-	"date":     func(t time.Time) string { return t.In(clock.Shanghai).Format("2006年1月2日") },
-	"outcome":  zh.OutcomeName,
-	"duration": zh.FormatDuration,
-	"points":   zh.FormatPoints,
-	"explain":  zh.ExplainZH,
-	"percent":  func(v float64) string { return strconv.FormatFloat(v*100, 'f', 2, 64) + "%" },
-	"percent4": func(v float64) string { return strconv.FormatFloat(v*100, 'f', 4, 64) + "%" },
-	"kindName": func(k publicity.Kind) string { return publicity.KindNamesZH[k] },
+	"date":         func(t time.Time) string { return t.In(clock.Shanghai).Format("2006年1月2日") },
+	"outcome":      zh.OutcomeName,
+	"duration":     zh.FormatDuration,
+	"points":       zh.FormatPoints,
+	"explain":      zh.ExplainZH,
+	"percent":      func(v float64) string { return strconv.FormatFloat(v*100, 'f', 2, 64) + "%" },
+	"percent4":     func(v float64) string { return strconv.FormatFloat(v*100, 'f', 4, 64) + "%" },
+	"kindName":     func(k publicity.Kind) string { return publicity.KindNamesZH[k] },
+	"rule":         zh.RuleName,
+	"fetchClass":   zh.FetchClassName,
+	"securityKind": zh.SecurityKindName,
 }
 
 var statusTmpl = template.Must(template.New("status.html.tmpl").Funcs(funcs).ParseFS(templates, "templates/status.html.tmpl"))
@@ -53,6 +58,8 @@ type targetRow struct {
 	StatusCode                                       int
 	LastProbe                                        time.Time
 	Incidents, Risks                                 int
+	// Content says what the latest checked page shows.
+	Content, ContentClass string
 }
 
 type incidentRow struct {
@@ -73,6 +80,11 @@ type statusData struct {
 	EvidenceRows int
 	Observable   float64
 	Lost         float64
+	// What the portal shows: credit report checks (nil when none is configured nor made),
+	// security incidents, list pages' freshness.
+	Reports   *card.Reports
+	Security  *card.Security
+	ListPages []card.ListPage
 }
 
 func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -105,8 +117,10 @@ func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				row.State, row.StateClass = "不可访问（事件进行中）", "down"
 			}
 		}
+		row.Content, row.ContentClass = contentState(p.svc.Store(), t.Name)
 		d.Targets = append(d.Targets, row)
 	}
+	p.addContent(&d, c)
 	incs, err := p.svc.Ledger().Incidents(r.Context(), d.PeriodStart, now, false)
 	if err != nil {
 		p.log.Error("status page: listing incidents failed", zap.Error(err))
@@ -142,4 +156,49 @@ func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Write(buf.Bytes())
+}
+
+// contentState says, for the targets table, what the target's latest checked page shows.
+func contentState(s *metrics.Store, target string) (string, string) {
+	c, ok := s.Content(target)
+	if !ok {
+		return "—", "unknown"
+	}
+	var confirmed, seen []string
+	for _, rule := range metrics.DefacementRules {
+		if c.Confirmed[rule] > 0 {
+			confirmed = append(confirmed, zh.RuleName(rule))
+		} else if c.Seen[rule] > 0 {
+			seen = append(seen, zh.RuleName(rule))
+		}
+	}
+	switch {
+	case len(confirmed) > 0:
+		return "已确认篡改迹象：" + strings.Join(confirmed, "、"), "down"
+	case c.Unreadable != "":
+		return c.Unreadable, "risk"
+	case len(seen) > 0:
+		return "疑似篡改迹象（待连续探测确认）：" + strings.Join(seen, "、"), "risk"
+	case c.Stale:
+		return "栏目内容未及时更新", "risk"
+	}
+	return "正常", "up"
+}
+
+// addContent puts what the portal shows on the page: the card's report checks and security
+// incidents, and the configured list pages' freshness.
+func (p *statusPage) addContent(d *statusData, c *card.Card) {
+	if r := c.Reports; r != nil && (r.Checks > 0 || p.svc.Config().CreditReports.Enabled()) {
+		d.Reports = r
+	}
+	d.Security = c.Security
+	lists := map[string]bool{}
+	for _, t := range p.svc.Config().Portal.Targets {
+		lists[t.Name] = t.Freshness != nil
+	}
+	for _, lp := range c.ListPages {
+		if lists[lp.Target] {
+			d.ListPages = append(d.ListPages, lp)
+		}
+	}
 }

@@ -65,5 +65,8 @@ func Handler(svc *service.Service, log *zap.Logger) http.Handler {
 	inc := &incidents{svc: svc, log: log}
 	mux.HandleFunc("GET /incidents/{id}", inc.page)
 	mux.Handle("POST /api/v1/incidents/{id}/annotations", RequireNonSimple(http.HandlerFunc(inc.annotate)))
+	cnt := &content{svc: svc, log: log}
+	mux.Handle("POST /api/v1/targets/{target}/baseline", RequireNonSimple(http.HandlerFunc(cnt.acceptBaseline)))
+	mux.Handle("POST /api/v1/security-incidents", RequireNonSimple(http.HandlerFunc(cnt.recordSecurity)))
 	return mux
 }
