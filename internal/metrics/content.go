@@ -119,10 +119,12 @@ var (
 	securityIncidents = desc("security_incidents_total",
 		"Security incidents in the ledger (defacements confirmed by the probes, intrusions and notified incidents recorded by the office), all time.")
 	contentAge = desc("content_age_workdays",
-		"Working days since the newest item of a list page with a freshness setting (stale past its max_age_workdays); refreshed at each probe.", "target")
+		"Working days since the newest item of a list page with a freshness setting (stale past its max_age_workdays); absent while the page shows no date; refreshed at each probe.", "target")
+	contentMaxAge = desc("content_max_age_workdays",
+		"The freshness.max_age_workdays of a list page: its newest item may be this many working days old.", "target")
 )
 
-var contentDescs = []*prometheus.Desc{reportChecks, reportNonconforming, defacementSigns, securityIncidents, contentAge}
+var contentDescs = []*prometheus.Desc{reportChecks, reportNonconforming, defacementSigns, securityIncidents, contentAge, contentMaxAge}
 
 func collectContent(ch chan<- prometheus.Metric, st *state) {
 	if r := st.reports; r != nil {
@@ -140,6 +142,9 @@ func collectContent(ch chan<- prometheus.Metric, st *state) {
 			for _, rule := range DefacementRules {
 				gauge(ch, defacementSigns, float64(c.Confirmed[rule]), name, rule)
 			}
+		}
+		if c.MaxAge > 0 {
+			gauge(ch, contentMaxAge, float64(c.MaxAge), name)
 		}
 		if c.HasAge {
 			gauge(ch, contentAge, float64(c.Age), name)
