@@ -362,3 +362,30 @@ func (l *Ledger) HoldPublications(ctx context.Context, wait time.Duration) (cont
 		}
 	}
 }
+
+// SourceFile is an exported file creditwatch has seen.
+type SourceFile struct {
+	Source, Name, SHA256 string
+	Size                 int64
+	Records              int
+	// State is staging or publishing (an import under way, or interrupted), done or failed.
+	State      string
+	Error      string
+	ImportedAt time.Time
+}
+
+// Files lists the exported files seen, the latest first.
+func (l *Ledger) Files(ctx context.Context) ([]SourceFile, error) {
+	var out []SourceFile
+	err := l.scanRows(ctx, func(rows *sql.Rows) error {
+		var f SourceFile
+		var at int64
+		if err := rows.Scan(&f.Source, &f.Name, &f.SHA256, &f.Size, &f.Records, &f.State, &f.Error, &at); err != nil {
+			return err
+		}
+		f.ImportedAt = time.UnixMilli(at).UTC()
+		out = append(out, f)
+		return nil
+	}, `SELECT source, name, sha256, size, records, state, error, imported_at FROM source_files ORDER BY imported_at DESC, name`)
+	return out, err
+}
