@@ -37,9 +37,11 @@ type Catalogue struct {
 
 // Indicator is one ledger row.
 type Indicator struct {
-	ID         string  `yaml:"id"`
-	Ledger     string  `yaml:"ledger"`
-	Title      string  `yaml:"title"`
+	ID     string `yaml:"id"`
+	Ledger string `yaml:"ledger"`
+	Title  string `yaml:"title"`
+	// Name is a short Chinese name, for alerts, pages and reports; observable rows have one.
+	Name       string  `yaml:"name"`
 	MaxPoints  float64 `yaml:"max_points"`
 	Gate       bool    `yaml:"gate"`
 	Bonus      bool    `yaml:"bonus"`
@@ -59,7 +61,18 @@ type Rule struct {
 	Rounding  string   `yaml:"rounding"`
 	Below     float64  `yaml:"below"`
 	GateBelow *float64 `yaml:"gate_below"`
+	// Measure is what the observed value is, for people reading it: ratio (shown as a
+	// percentage), workdays, count or condition.
+	Measure string `yaml:"measure"`
 }
+
+// Measures of an observed value.
+const (
+	MeasureRatio     = "ratio"
+	MeasureWorkdays  = "workdays"
+	MeasureCount     = "count"
+	MeasureCondition = "condition"
+)
 
 // LoadCatalogue parses and validates a catalogue document. Unknown keys are errors.
 func LoadCatalogue(data []byte) (*Catalogue, error) {
@@ -118,6 +131,9 @@ func (c *Catalogue) validate() error {
 			continue
 		}
 		if ind.Rule != nil {
+			if ind.Name == "" {
+				errs = append(errs, fmt.Errorf("%s: an observable indicator needs a short name", where))
+			}
 			if err := ind.Rule.validate(ind); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", where, err))
 			}
@@ -129,6 +145,11 @@ func (c *Catalogue) validate() error {
 func (r *Rule) validate(ind Indicator) error {
 	if r.Input == "" {
 		return errors.New("rule input is empty")
+	}
+	switch r.Measure {
+	case MeasureRatio, MeasureWorkdays, MeasureCount, MeasureCondition:
+	default:
+		return fmt.Errorf("rule measure %q is not ratio, workdays, count or condition", r.Measure)
 	}
 	gateKind := r.Kind == KindRatioGate || r.Kind == KindThresholdGate
 	if gateKind != (ind.Gate && ind.MaxPoints == 0) {

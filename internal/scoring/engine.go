@@ -30,6 +30,7 @@ type Result struct {
 	ID         string
 	Ledger     string
 	Title      string
+	Name       string
 	MaxPoints  float64
 	Observable bool
 	Known      bool
@@ -46,7 +47,7 @@ func (r Result) Lost() float64 { return r.MaxPoints - r.Points }
 // Evaluate applies an indicator's rule to an observation.
 func Evaluate(ind Indicator, obs Observation, opts Options) Result {
 	res := Result{
-		ID: ind.ID, Ledger: ind.Ledger, Title: ind.Title, MaxPoints: ind.MaxPoints,
+		ID: ind.ID, Ledger: ind.Ledger, Title: ind.Title, Name: ind.Name, MaxPoints: ind.MaxPoints,
 		Observable: ind.Observable, Gate: ind.Gate, Rule: ind.Rule, Input: obs,
 	}
 	if ind.Rule == nil || !obs.Known {

@@ -136,8 +136,10 @@ func TestLoadCatalogueErrors(t *testing.T) {
 		"unknown key":             {"indicators:\n  - id: a\n    ledger: x\n    colour: red\n", "field colour not found"},
 		"duplicate id":            {"indicators:\n  - {id: a, ledger: x}\n  - {id: a, ledger: y}\n", `catalogue indicator 2 ("a"): duplicate id`},
 		"rule without observable": {"indicators:\n  - {id: a, ledger: x, max_points: 1, rule: {kind: per_event, input: i, deduction: 1}}\n", "needs a rule and only it may have one"},
-		"unknown kind":            {"indicators:\n  - {id: a, ledger: x, max_points: 1, observable: true, rule: {kind: magic, input: i}}\n", `unknown rule kind "magic"`},
-		"bad rounding":            {"indicators:\n  - {id: a, ledger: x, max_points: 1, observable: true, rule: {kind: per_excess_unit, input: i, unit: 1, deduction: 1, rounding: up}}\n", `rounding "up" is not ceil or exact`},
+		"unknown kind":            {"indicators:\n  - {id: a, ledger: x, name: A, max_points: 1, observable: true, rule: {kind: magic, input: i, measure: count}}\n", `unknown rule kind "magic"`},
+		"bad rounding":            {"indicators:\n  - {id: a, ledger: x, name: A, max_points: 1, observable: true, rule: {kind: per_excess_unit, input: i, unit: 1, deduction: 1, rounding: up, measure: count}}\n", `rounding "up" is not ceil or exact`},
+		"no name":                 {"indicators:\n  - {id: a, ledger: x, max_points: 1, observable: true, rule: {kind: per_event, input: i, deduction: 1, measure: count}}\n", "needs a short name"},
+		"bad measure":             {"indicators:\n  - {id: a, ledger: x, name: A, max_points: 1, observable: true, rule: {kind: per_event, input: i, deduction: 1, measure: pct}}\n", `measure "pct" is not ratio`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

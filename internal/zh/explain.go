@@ -2,7 +2,6 @@ package zh
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/creditwatch/creditwatch/internal/scoring"
@@ -19,17 +18,17 @@ func ExplainZH(r scoring.Result) string {
 		}
 		return "尚无观测数据"
 	}
-	g := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	rule, in := r.Rule, r.Input
+	v := func(x float64) string { return Value(rule.Measure, x) }
 	switch rule.Kind {
 	case scoring.KindPerEvent:
-		return fmt.Sprintf("本周期 %s 起，每起扣 %s 分，最低 0 分", g(in.Count), g(rule.Deduction))
+		return fmt.Sprintf("本周期 %s 起，每起扣 %s 分，最低 0 分", Number(in.Count), FormatPoints(rule.Deduction))
 	case scoring.KindLinearBand:
-		return fmt.Sprintf("观测值 %s；不超过 %s 得满分，超过 %s 不得分，其间按比例计分", g(in.Value), g(rule.FullAt), g(rule.ZeroAbove))
+		return fmt.Sprintf("观测值 %s；不超过 %s 得满分，超过 %s 不得分，其间按比例计分", v(in.Value), v(rule.FullAt), v(rule.ZeroAbove))
 	case scoring.KindPerExcessUnit:
-		s := fmt.Sprintf("观测值 %s；超出 %s 的部分每 %s 扣 %s 分", g(in.Value), g(rule.Limit), g(rule.Unit), g(rule.Deduction))
+		s := fmt.Sprintf("观测值 %s；超出 %s 的部分每 %s 扣 %s 分", v(in.Value), v(rule.Limit), v(rule.Unit), FormatPoints(rule.Deduction))
 		if rule.GateBelow != nil {
-			s += fmt.Sprintf("；基础指标门槛：低于 %s", g(*rule.GateBelow))
+			s += fmt.Sprintf("；基础指标门槛：低于 %s", v(*rule.GateBelow))
 		}
 		return s
 	case scoring.KindAllOrNothing:
@@ -39,12 +38,12 @@ func ExplainZH(r scoring.Result) string {
 		return "条件未满足，不得分"
 	case scoring.KindRatioGate:
 		parts := make([]string, len(in.Ratios))
-		for i, v := range in.Ratios {
-			parts[i] = strconv.FormatFloat(v*100, 'f', 2, 64) + "%"
+		for i, x := range in.Ratios {
+			parts[i] = Percent(x)
 		}
-		return "各项比率须均为100%：" + strings.Join(parts, "、")
+		return "各项比率须均为 100 %：" + strings.Join(parts, "、")
 	case scoring.KindThresholdGate:
-		return fmt.Sprintf("观测值 %s，门槛为低于 %s", g(in.Value), g(rule.Below))
+		return fmt.Sprintf("观测值 %s，门槛为低于 %s", v(in.Value), v(rule.Below))
 	}
 	return ""
 }

@@ -21,3 +21,20 @@ func TestFormatPoints(t *testing.T) {
 		}
 	}
 }
+
+func TestPercent(t *testing.T) {
+	for v, want := range map[float64]string{0.0141115: "1.41 %", 1: "100.00 %", 0: "0.00 %", 1e-5: "0.001 %",
+		5e-5: "0.005 %", 1e-4: "0.01 %", 0.99995: "100.00 %", 0.9999: "99.99 %", 2.5e-7: "0.000025 %"} {
+		if got := Percent(v); got != want {
+			t.Errorf("Percent(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+func TestNumber(t *testing.T) {
+	for v, want := range map[float64]string{3: "3", 5.2: "5.2", 5.25: "5.25", 5.256: "5.26", 0: "0"} {
+		if got := Number(v); got != want {
+			t.Errorf("Number(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
