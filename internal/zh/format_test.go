@@ -38,3 +38,20 @@ func TestNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorText(t *testing.T) {
+	for in, want := range map[string]string{
+		"dial tcp 127.0.0.1:9: connect: connection refused":                                    "连接被拒绝（dial tcp 127.0.0.1:9: connect: connection refused）",
+		"lookup credit.example: no such host":                                                  "域名解析失败（lookup credit.example: no such host）",
+		"context deadline exceeded (Client.Timeout exceeded)":                                  "超时（context deadline exceeded (Client.Timeout exceeded)）",
+		"tls: failed to verify certificate: x509: certificate has expired or is not yet valid": "证书已过期（tls: failed to verify certificate: x509: certificate has expired or is not yet valid）",
+		"HTTP 502, expected [200]":                                                             "HTTP 状态码异常（HTTP 502, expected [200]）",
+		`body does not contain "信用"`:                                                           `页面缺少预期内容（body does not contain "信用"）`,
+		"something new":                                                                        "something new",
+		"":                                                                                     "",
+	} {
+		if got := ErrorText(in); got != want {
+			t.Errorf("ErrorText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
