@@ -187,7 +187,19 @@ type Assessment struct {
 	// Asia/Shanghai on 1 January (see card.Settings.PeriodStart).
 	PeriodStart Date   `yaml:"period_start"`
 	Rounding    string `yaml:"rounding"`
+	// City is the city assessed, as the office writes it (default 濮阳市, the city of the
+	// ledger the catalogue is derived from).
+	City string `yaml:"city"`
+	// LedgerTitle is the title of the city's work ledger, named on the status page and in
+	// reports (default: that of the catalogue's ledger, with City in place of 濮阳市).
+	LedgerTitle string `yaml:"ledger_title"`
 }
+
+// Defaults of the assessment's names.
+const (
+	DefaultCity        = "濮阳市"
+	defaultLedgerTitle = "创建第三批社会信用体系建设示范城市工作台账"
+)
 
 // Duration is a time span written as Prometheus writes them: 500ms, 30s, 5m, 1h, 1d.
 type Duration time.Duration
@@ -341,6 +353,12 @@ func (c *Config) applyDefaults(now time.Time, root *yaml.Node) {
 	}
 	if c.Storage.Path == "" {
 		c.Storage.Path = DefaultStoragePath
+	}
+	if c.Assessment.City == "" {
+		c.Assessment.City = DefaultCity
+	}
+	if c.Assessment.LedgerTitle == "" {
+		c.Assessment.LedgerTitle = c.Assessment.City + defaultLedgerTitle
 	}
 	pl := &c.Platform
 	if unset("platform", "interval") {

@@ -53,6 +53,8 @@ func TestParseDefaults(t *testing.T) {
 		"site":          {tg.Site, DefaultSite},
 		"scored":        {tg.IsScored(), true},
 		"merge window":  {cfg.Portal.MergeWindow(DefaultSite), 2 * DefaultInterval},
+		"city":          {cfg.Assessment.City, "濮阳市"},
+		"ledger title":  {cfg.Assessment.LedgerTitle, "濮阳市创建第三批社会信用体系建设示范城市工作台账"},
 	}
 	for name, c := range checks {
 		if c.got != c.want {
@@ -255,5 +257,19 @@ func TestExplicitValuesKept(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestCityNamesTheLedger(t *testing.T) {
+	cfg, err := Parse([]byte("assessment:\n  city: 安阳市\n"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Assessment.LedgerTitle != "安阳市创建第三批社会信用体系建设示范城市工作台账" {
+		t.Errorf("ledger title = %q", cfg.Assessment.LedgerTitle)
+	}
+	cfg, _ = Parse([]byte("assessment:\n  city: 安阳市\n  ledger_title: 安阳市社会信用体系建设示范创建任务清单\n"), time.Now())
+	if cfg.Assessment.LedgerTitle != "安阳市社会信用体系建设示范创建任务清单" {
+		t.Errorf("ledger title = %q", cfg.Assessment.LedgerTitle)
 	}
 }
