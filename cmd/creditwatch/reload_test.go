@@ -34,7 +34,7 @@ func TestReloadKeepsOldConfigOnError(t *testing.T) {
 	eventually(t, 5*time.Second, "probes to go on under the old config", func() bool {
 		return value(scrape(webAddr), "creditwatch_probe_last_timestamp_seconds", "target", "credit-portal") > before
 	})
-	if !strings.Contains(cw.stderr.String(), "field intervall not found") {
+	if !strings.Contains(cw.stderr.String(), "unknown key intervall (did you mean interval?)") {
 		t.Errorf("the log does not name the bad key:\n%s", cw.stderr.String())
 	}
 	if st := postReload(t, webAddr, "text/plain"); st != http.StatusForbidden {

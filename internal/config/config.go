@@ -8,7 +8,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -206,15 +209,20 @@ type Duration time.Duration
 
 // UnmarshalYAML parses a duration and names the line of a bad one.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	// Errors are TypeErrors, so that decoding goes on and every problem is named.
 	v, err := model.ParseDuration(n.Value)
 	if err != nil && strings.Contains(err.Error(), "out of range") {
-		return fmt.Errorf("line %d: %q is out of range for a duration", n.Line, n.Value)
+		return typeError("line %d: %q is out of range for a duration", n.Line, n.Value)
 	}
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration such as 30s, 5m or 1h", n.Line, n.Value)
+		return typeError("line %d: %q is not a duration such as 30s, 5m or 1h", n.Line, n.Value)
 	}
 	*d = Duration(v)
 	return nil
+}
+
+func typeError(format string, args ...any) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf(format, args...)}}
 }
 
 // D returns the value as a time.Duration.
@@ -229,7 +237,7 @@ type Date struct{ time.Time }
 func (d *Date) UnmarshalYAML(n *yaml.Node) error {
 	t, err := time.ParseInLocation(time.DateOnly, n.Value, clock.Shanghai)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a date in YYYY-MM-DD form", n.Line, n.Value)
+		return typeError("line %d: %q is not a date in YYYY-MM-DD form", n.Line, n.Value)
 	}
 	d.Time = t
 	return nil
@@ -273,22 +281,100 @@ func Load(path string) (*Config, error) {
 
 // Parse parses a config document strictly.
 // The error lists every problem found, each with its line and key.
+//
+// Every problem is reported in one go, each on its own line, in the order of the file: a
+// syntax error, then whatever can still be read past it (the offending line is skipped);
+// unknown keys and values of the wrong shape; then the settings' own rules.
 func Parse(data []byte, now time.Time) (*Config, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, cleanYAMLError(err)
-	}
+	root, syntax := parseNodes(data)
+	p := &problems{root: root, errs: syntax}
 	cfg := &Config{}
 	if len(root.Content) > 0 {
-		if err := DecodeStrict(data, cfg); err != nil {
-			return nil, cleanYAMLError(err)
+		before := len(p.errs)
+		p.checkShape(root.Content[0], reflect.TypeOf(Config{}), nil)
+		shapeOK := len(p.errs) == before
+		if err := decodeLoose(root, cfg); err != nil {
+			// What the shape check did not already say: bad durations and dates, or a
+			// document yaml.v3 cannot decode at all.
+			for _, msg := range decodeMessages(err) {
+				if shapeOK || !strings.Contains(msg, "cannot unmarshal") {
+					p.addUnreadable(lineIn(msg), nil, "%s", strings.TrimPrefix(msg, fmt.Sprintf("line %d: ", lineIn(msg))))
+				}
+			}
 		}
 	}
-	cfg.applyDefaults(now, &root)
-	if err := cfg.validate(&root); err != nil {
-		return nil, err
+	cfg.applyDefaults(now, root)
+	cfg.validate(p)
+	if len(p.errs) > 0 {
+		return nil, p.err()
 	}
 	return cfg, nil
+}
+
+// parseNodes parses the document; after a syntax error it skips the offending line and
+// tries again (up to ten times), so that one run names as many problems as it can.
+func parseNodes(data []byte) (*yaml.Node, []error) {
+	var errs []error
+	lines := strings.Split(string(data), "\n")
+	for attempt := 0; ; attempt++ {
+		var root yaml.Node
+		err := yaml.Unmarshal([]byte(strings.Join(lines, "\n")), &root)
+		if err == nil {
+			return &root, errs
+		}
+		msg := cleanYAMLError(err).Error()
+		line := lineIn(msg)
+		if strings.Contains(msg, "tab character") || strings.Contains(msg, "cannot start any token") {
+			// A tab in the indentation: yaml.v3 names it obscurely, or names the line before.
+			for l := max(line, 1); l <= min(line+1, len(lines)); l++ {
+				if indent := lines[l-1][:len(lines[l-1])-len(strings.TrimLeft(lines[l-1], " \t"))]; strings.Contains(indent, "\t") {
+					line = l
+					msg = fmt.Sprintf("line %d: a tab character in the indentation (indent with spaces)", l)
+					break
+				}
+			}
+		}
+		errs = append(errs, lineError{line: line, msg: msg})
+		if line < 1 || line > len(lines) || lines[line-1] == "" || attempt == 10 {
+			return &yaml.Node{}, errs
+		}
+		lines[line-1] = ""
+	}
+}
+
+// decodeLoose decodes the document's node into cfg, unknown keys aside (checkShape has
+// named them), never panicking.
+func decodeLoose(root *yaml.Node, cfg *Config) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.New("the YAML cannot be decoded: a merge key (<<) or an alias is used where a plain key or value must be")
+		}
+	}()
+	return root.Decode(cfg)
+}
+
+// decodeMessages splits a decoding error into its messages, cleaned of yaml.v3's prefixes.
+func decodeMessages(err error) []string {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		out := make([]string, len(te.Errors))
+		for i, m := range te.Errors {
+			out[i] = strings.TrimSpace(strings.TrimPrefix(m, "yaml: "))
+		}
+		return out
+	}
+	return []string{cleanYAMLError(err).Error()}
+}
+
+var linePrefix = regexp.MustCompile(`^line (\d+): `)
+
+// lineIn is the line a message starts with ("line 5: …"), or 0.
+func lineIn(msg string) int {
+	if m := linePrefix.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 0
 }
 
 func cleanYAMLError(err error) error {
@@ -401,20 +487,50 @@ func (c *Config) applyDefaults(now time.Time, root *yaml.Node) {
 type problems struct {
 	root *yaml.Node
 	errs []error
+	// unreadable lines: a value there could not be read, so the rules about it are not
+	// checked (its zero value would only add noise).
+	unreadable map[int]bool
 }
 
 func (p *problems) add(path []any, format string, args ...any) {
-	key := formatPath(path)
-	msg := fmt.Sprintf(format, args...)
-	if line := lineOf(p.root, path); line > 0 {
-		p.errs = append(p.errs, fmt.Errorf("line %d: %s: %s", line, key, msg))
+	line := lineOf(p.root, path)
+	if p.unreadable[line] {
 		return
 	}
-	p.errs = append(p.errs, fmt.Errorf("%s: %s", key, msg))
+	p.addAt(line, path, format, args...)
 }
 
-func (c *Config) validate(root *yaml.Node) error {
-	p := &problems{root: root}
+// addUnreadable records that a value could not be read at all.
+func (p *problems) addUnreadable(line int, path []any, format string, args ...any) {
+	if p.unreadable == nil {
+		p.unreadable = map[int]bool{}
+	}
+	p.unreadable[line] = true
+	p.addAt(line, path, format, args...)
+}
+
+// err is every problem, one per line, in the order of the file (problems without a line
+// last), each once.
+func (p *problems) err() error {
+	line := func(e error) int {
+		if le, ok := e.(lineError); ok && le.line > 0 {
+			return le.line
+		}
+		return 1 << 30
+	}
+	sort.SliceStable(p.errs, func(i, j int) bool { return line(p.errs[i]) < line(p.errs[j]) })
+	seen := map[string]bool{}
+	var out []error
+	for _, e := range p.errs {
+		if !seen[e.Error()] {
+			seen[e.Error()] = true
+			out = append(out, e)
+		}
+	}
+	return errors.Join(out...)
+}
+
+func (c *Config) validate(p *problems) {
 	inc := c.Portal.Incident
 	p.intIn([]any{"portal", "incident", "open_after"}, int64(inc.OpenAfter), 1, MaxStreak)
 	p.intIn([]any{"portal", "incident", "close_after"}, int64(inc.CloseAfter), 1, MaxStreak)
@@ -465,7 +581,6 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Assessment.Rounding != scoring.RoundCeil && c.Assessment.Rounding != scoring.RoundExact {
 		p.add([]any{"assessment", "rounding"}, "%q is not ceil or exact", c.Assessment.Rounding)
 	}
-	return errors.Join(p.errs...)
 }
 
 // IsScored reports whether the target's site is the assessed portal.

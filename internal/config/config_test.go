@@ -66,7 +66,16 @@ func TestParseDefaults(t *testing.T) {
 // TestBadConfigs asserts the exact message of each bad-*.yml file.
 func TestBadConfigs(t *testing.T) {
 	want := map[string]string{
-		"bad-unknown-key.yml":     "line 5: field colour not found in type config.Target",
+		"bad-unknown-key.yml":     "line 5: portal.targets[0]: unknown key colour",
+		"bad-typo.yml":            "line 7: portal.targets[0].expect: unknown key body_contain (did you mean body_contains?)",
+		"bad-status-scalar.yml":   "line 6: portal.targets[0].expect.status: must be a list, e.g. [200]",
+		"bad-bool.yml":            `line 6: portal.incident.challenge_is_failure: must be true or false, got "maybe"`,
+		"bad-targets-mapping.yml": "line 3: portal.targets: must be a list, e.g. […]",
+		// Every problem in one run: a syntax error, what follows it, and the rules.
+		"bad-many.yml": "line 6: portal.targets[0].expect: unknown key body_contain (did you mean body_contains?)\n" +
+			"line 8: portal.incident.open_after: must be between 1 and 100, got 0\n" +
+			"line 9: a tab character in the indentation (indent with spaces)\n" +
+			"line 11: storage: unknown key pth (did you mean path?)",
 		"bad-interval.yml":        "line 5: portal.targets[0].interval: must be between 100ms and 1d, got 50ms",
 		"bad-merge-window.yml":    "line 5: portal.incident.merge_window: must be between 1s and 1d, got 36h",
 		"bad-timeout.yml":         "line 6: portal.targets[0].timeout: must be positive and not exceed the interval 10s, got 20s",
@@ -79,8 +88,8 @@ func TestBadConfigs(t *testing.T) {
 		"bad-open-after.yml":      "line 6: portal.incident.open_after: must be between 1 and 100, got -1",
 		"bad-date.yml":            `line 6: "2026-13-01" is not a date in YYYY-MM-DD form`,
 		"bad-rounding.yml":        `line 6: assessment.rounding: "up" is not ceil or exact`,
-		"bad-syntax.yml":          "line 3: found character that cannot start any token",
-		"bad-type.yml":            "line 6: cannot unmarshal !!str `two` into int",
+		"bad-syntax.yml":          "line 3: a tab character in the indentation (indent with spaces)",
+		"bad-type.yml":            `line 6: portal.incident.open_after: must be a whole number, got "two"`,
 		"bad-platform-url.yml":    `line 2: platform.url: "platform.example/api" is not an http or https URL`,
 		"bad-page-size.yml":       "line 3: platform.page_size: must be between 1 and 5000, got 50000",
 		"bad-token-file.yml":      "line 3: platform.token_file: cannot be read: stat /nonexistent/creditwatch.token: no such file or directory",
@@ -106,7 +115,7 @@ func TestBadConfigs(t *testing.T) {
 		"bad-max-decompressed-total.yml": "line 3: publicity.max_decompressed_total_bytes: must be between 134217728 and 4294967296, got 67108864",
 		"bad-period-start.yml":           "line 6: assessment.period_start: must be between 2000-01-01 and 2099-12-31, got 0026-01-01",
 		"bad-token-device.yml":           "line 3: platform.token_file: cannot be read: /dev/zero is not a regular file",
-		"bad-merge-key.yml":              "the YAML cannot be decoded: runtime error: hash of unhashable type map[string]interface {}",
+		"bad-merge-key.yml":              "line 4: portal.targets[1]: unknown key a\nline 4: portal.targets[1]: unknown key b\nthe YAML cannot be decoded: a merge key (<<) or an alias is used where a plain key or value must be",
 		"bad-confirm-after.yml":          "line 6: portal.targets[0].defacement.confirm_after: must be between 1 and 100, got -1",
 		"bad-structure-threshold.yml":    "line 6: portal.targets[0].defacement.structure_threshold: must be above 0 and at most 1, got 1.5",
 		"bad-must-not-contain.yml":       "line 6: portal.targets[0].defacement.must_not_contain[1]: must not be empty",
@@ -143,7 +152,8 @@ func TestBadConfigs(t *testing.T) {
 			if err == nil {
 				t.Fatal("loaded without error")
 			}
-			if got := strings.TrimPrefix(err.Error(), f+": "); got != msg {
+			// Each line names the file.
+			if got := strings.ReplaceAll(err.Error(), f+": ", ""); got != msg || strings.Count(err.Error(), f+": ") != strings.Count(msg, "\n")+1 {
 				t.Errorf("error\n got: %s\nwant: %s", got, msg)
 			}
 		})

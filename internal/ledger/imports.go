@@ -31,6 +31,13 @@ func (l *Ledger) batch() int {
 // publishTime bounds the time one transaction of a publish holds the writer.
 const publishTime = 20 * time.Millisecond
 
+func (l *Ledger) publishBudget() time.Duration {
+	if l.publishTime > 0 {
+		return l.publishTime
+	}
+	return publishTime
+}
+
 // File states in source_files.
 const (
 	fileStaging    = "staging"
@@ -240,7 +247,7 @@ func (l *Ledger) publish(ctx context.Context, source, sha string) error {
 			// about that long, whatever the records cost to store.
 			start, last := time.Now(), batch[len(batch)-1].seq
 			for i, s := range batch {
-				if i > 0 && time.Since(start) > publishTime {
+				if i > 0 && time.Since(start) > l.publishBudget() {
 					last = batch[i-1].seq
 					break
 				}

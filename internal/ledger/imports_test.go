@@ -38,7 +38,7 @@ func putRecords(w *FileWriter) error {
 // until the hook returned, and the wait would never end.
 func TestProbesInterleaveWithAnImport(t *testing.T) {
 	l := openTemp(t, filepath.Join(t.TempDir(), "l.db"))
-	l.importBatch = testBatch
+	l.importBatch, l.publishTime = testBatch, time.Hour // batches by count, whatever the machine
 	ctx := context.Background()
 	var batches, probesDuringImport atomic.Int32
 	l.afterImportBatch = func() {
@@ -86,7 +86,7 @@ func TestProbesInterleaveWithAnImport(t *testing.T) {
 // a card begun while it is published waits for the last batch.
 func TestImportSeenWholeOrNotAtAll(t *testing.T) {
 	l := openTemp(t, filepath.Join(t.TempDir(), "l.db"))
-	l.importBatch = testBatch
+	l.importBatch, l.publishTime = testBatch, time.Hour // batches by count, whatever the machine
 	ctx := context.Background()
 	var batches atomic.Int32
 	held := make(chan int, 1)
@@ -135,7 +135,7 @@ func TestImportInterruptedAndRecovered(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			l := openTemp(t, filepath.Join(dir, "l.db"))
-			l.importBatch = testBatch
+			l.importBatch, l.publishTime = testBatch, time.Hour // batches by count, whatever the machine
 			ctx := context.Background()
 			crash := filepath.Join(dir, "crashed.db")
 			var batches atomic.Int32
@@ -150,7 +150,7 @@ func TestImportInterruptedAndRecovered(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := openTemp(t, crash)
-			r.importBatch = testBatch
+			r.importBatch, r.publishTime = testBatch, time.Hour
 			if tc.published {
 				// Before recovery a command reading the ledger is told, not given half a file.
 				_, _, err := r.HoldPublications(ctx, 0)
@@ -192,7 +192,7 @@ func TestImportInterruptedAndRecovered(t *testing.T) {
 // A file that fails half way leaves nothing of itself, and is noted as failed.
 func TestImportFailureLeavesNothing(t *testing.T) {
 	l := openTemp(t, filepath.Join(t.TempDir(), "l.db"))
-	l.importBatch = testBatch
+	l.importBatch, l.publishTime = testBatch, time.Hour // batches by count, whatever the machine
 	ctx := context.Background()
 	boom := errors.New("row 1203: unreadable")
 	_, err := l.ImportFile(ctx, "inbox", "bad.csv", "sha-2", 1, func(w *FileWriter) error {

@@ -30,9 +30,10 @@ type Ledger struct {
 	publishing sync.RWMutex
 	// afterImportBatch, for tests, runs after each batch an import commits.
 	afterImportBatch func()
-	importBatch      int     // for tests; 0: ImportBatch
-	w                *sql.DB // the single writer connection
-	r                *sql.DB // readers
+	importBatch      int           // for tests; 0: ImportBatch
+	publishTime      time.Duration // for tests; 0: publishTime
+	w                *sql.DB       // the single writer connection
+	r                *sql.DB       // readers
 	// publicityWrites counts committed publicity writes, so readers can tell when figures
 	// computed from the records are stale.
 	publicityWrites atomic.Int64
