@@ -3,7 +3,9 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -117,7 +119,47 @@ func TestCheckCommands(t *testing.T) {
 	if out, _, code := runCLI(t, "check", "workdays", "2026-09-30", "2026-10-15"); code != 0 || out != "7\n" {
 		t.Errorf("check workdays: exit %d %q, want 7", code, out)
 	}
-	if _, stderr, code := runCLI(t, "check", "workdays", "2027-12-30", "2028-01-05"); code != 1 || !strings.Contains(stderr, "no official holiday data") {
-		t.Errorf("check workdays into 2028: exit %d %q", code, stderr)
+}
+
+// TestCLIErrorsSayHowToFix: each error names what is wrong and how to put it right.
+func TestCLIErrorsSayHowToFix(t *testing.T) {
+	dir := t.TempDir() // no creditwatch.yml here
+	noYear := func(cmd string, y int) string {
+		return fmt.Sprintf("creditwatch %s: no official holiday data for %d is built in: write that year's days off and "+
+			"adjusted working days in a file (format: docs/domain.md, \"Working days\") and pass it with --holidays FILE\n", cmd, y)
+	}
+	for _, tc := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"calendar", "alertmanager", "--year", "abc"}, 2,
+			"creditwatch calendar alertmanager: --year abc: not a year; write it as 2026 (repeat --year for several years)\n"},
+		{[]string{"calendar", "alertmanager", "--year", "2026", "--year", "26x"}, 2,
+			"creditwatch calendar alertmanager: --year 26x: not a year; write it as 2026 (repeat --year for several years)\n"},
+		{[]string{"calendar", "alertmanager", "--year", "2031"}, 2, noYear("calendar alertmanager", 2031)},
+		{[]string{"check", "workdays", "2027-12-30", "2028-01-05"}, 2, noYear("check workdays", 2028)},
+		{[]string{"check", "workdays", "2026-10-08", "2026-10-01"}, 2,
+			"creditwatch check workdays: FROM 2026-10-08 is after TO 2026-10-01: give the earlier date first\n"},
+		{[]string{"report", "--month", "2026-10"}, 1, "creditwatch report generate: no config file creditwatch.yml (looked for " +
+			filepath.Join(dir, "creditwatch.yml") + "): pass the config with --config.file FILE\n"},
+		{[]string{"score"}, 1, "creditwatch score: no config file creditwatch.yml (looked for " +
+			filepath.Join(dir, "creditwatch.yml") + "): pass the config with --config.file FILE\n"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			cmd := exec.Command(binary, tc.args...)
+			cmd.Dir = dir
+			var out, errb strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			err := cmd.Run()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			}
+			if code != tc.code || errb.String() != tc.stderr {
+				t.Errorf("exit %d, stderr\n%q\nwant exit %d,\n%q", code, errb.String(), tc.code, tc.stderr)
+			}
+		})
 	}
 }

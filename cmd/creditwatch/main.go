@@ -137,7 +137,7 @@ func run(args []string) int {
 
 	calCmd := a.Command("calendar", "Export the official working calendar.")
 	calAM := calCmd.Command("alertmanager", "Print Alertmanager time intervals of working days and holidays.")
-	calYears := calAM.Flag("year", "Year to include (repeatable).").Required().Ints()
+	calYears := calAM.Flag("year", "Year to include (repeatable).").Required().Strings()
 	calHolidays := calAM.Flag("holidays", "Holiday override file.").String()
 
 	cmd, err := a.Parse(args)

@@ -25,7 +25,7 @@ func Write(w io.Writer, cal *workday.Calendar, years []int) error {
 	for _, y := range years {
 		o, wk, err := cal.Exceptions(y)
 		if err != nil {
-			return fmt.Errorf("year %d: %w", y, err)
+			return err
 		}
 		off, worked = append(off, o...), append(worked, wk...)
 	}

@@ -268,6 +268,10 @@ var targetName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
 // Load reads, parses, defaults and validates a config file.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		abs, _ := filepath.Abs(path)
+		return nil, fmt.Errorf("no config file %s (looked for %s): pass the config with --config.file FILE", path, abs)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}

@@ -23,6 +23,14 @@ import (
 // ErrUnknownYear is returned for dates in a year without holiday data.
 var ErrUnknownYear = errors.New("no official holiday data for this year")
 
+// YearError is ErrUnknownYear for a given year.
+type YearError struct{ Year int }
+
+func (e *YearError) Error() string { return fmt.Sprintf("%d: %v", e.Year, ErrUnknownYear) }
+
+// Is makes errors.Is(err, ErrUnknownYear) hold.
+func (e *YearError) Is(target error) bool { return target == ErrUnknownYear }
+
 // Overrides are holiday arrangements by year. A year present here replaces the built-in
 // data for that year entirely.
 type Overrides map[int]YearArrangement
@@ -115,7 +123,7 @@ func (c *Calendar) year(y int) (*[367]bool, error) {
 	c.mu.RUnlock()
 	if ok {
 		if days == nil {
-			return nil, fmt.Errorf("%d: %w", y, ErrUnknownYear)
+			return nil, &YearError{Year: y}
 		}
 		return days, nil
 	}
@@ -124,7 +132,7 @@ func (c *Calendar) year(y int) (*[367]bool, error) {
 	c.years[y] = days
 	c.mu.Unlock()
 	if days == nil {
-		return nil, fmt.Errorf("%d: %w", y, ErrUnknownYear)
+		return nil, &YearError{Year: y}
 	}
 	return days, nil
 }
