@@ -218,8 +218,9 @@ credit_reports:
 }
 
 func TestLoadMissingFile(t *testing.T) {
-	_, err := Load(filepath.Join(t.TempDir(), "nope.yml"))
-	if err == nil || !strings.Contains(err.Error(), "reading config") {
+	path := filepath.Join(t.TempDir(), "nope.yml")
+	_, err := Load(path)
+	if err == nil || err.Error() != "no config file "+path+" (looked for "+path+"): pass the config with --config.file FILE" {
 		t.Fatalf("error = %v", err)
 	}
 }
