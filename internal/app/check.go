@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/creditwatch/creditwatch/internal/card"
@@ -79,26 +78,29 @@ func Score(ctx context.Context, o ScoreOptions) error {
 		return err
 	}
 	if o.Format == "json" {
-		return writeCardJSON(o.Out, c.Results, c.From, at)
+		return writeCardJSON(o.Out, c.Results, c.From, at, cfg.Assessment.LedgerTitle)
 	}
-	return writeCardText(o.Out, c.Results, c.From, at)
+	return writeCardText(o.Out, c.Results, c.From, at, cfg.Assessment.LedgerTitle)
 }
 
 type cardRow struct {
 	ID         string   `json:"id"`
 	Ledger     string   `json:"ledger"`
+	Name       string   `json:"name"`
 	Title      string   `json:"title"`
 	MaxPoints  float64  `json:"max_points"`
 	Observable bool     `json:"observable"`
 	Points     *float64 `json:"points"`
 	GatePass   *bool    `json:"gate_pass,omitempty"`
+	Verdict    string   `json:"verdict"`
 	Basis      string   `json:"basis"`
 }
 
 func rows(card []scoring.Result) []cardRow {
 	out := make([]cardRow, 0, len(card))
 	for _, r := range card {
-		row := cardRow{ID: r.ID, Ledger: r.Ledger, Title: r.Title, MaxPoints: r.MaxPoints, Observable: r.Observable, Basis: zh.ExplainZH(r)}
+		row := cardRow{ID: r.ID, Ledger: r.Ledger, Name: r.Name, Title: r.Title, MaxPoints: r.MaxPoints, Observable: r.Observable,
+			Verdict: zh.Verdict(r), Basis: zh.ExplainZH(r)}
 		if r.Known && r.MaxPoints > 0 {
 			p := r.Points
 			row.Points = &p
@@ -112,38 +114,29 @@ func rows(card []scoring.Result) []cardRow {
 	return out
 }
 
-func writeCardJSON(out io.Writer, card []scoring.Result, from, to time.Time) error {
+func writeCardJSON(out io.Writer, card []scoring.Result, from, to time.Time, ledgerTitle string) error {
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]any{
+		"ledger_title": ledgerTitle,
 		"period_start": from.In(clock.Shanghai).Format(time.RFC3339),
 		"period_end":   to.In(clock.Shanghai).Format(time.RFC3339),
+		"headline":     zh.Headline(card),
 		"indicators":   rows(card),
 	})
 }
 
-func writeCardText(out io.Writer, card []scoring.Result, from, to time.Time) error {
-	fmt.Fprintf(out, "评分卡 · 考核周期 %s 至 %s（北京时间）\n\n", from.In(clock.Shanghai).Format("2006-01-02"),
-		to.In(clock.Shanghai).Format("2006-01-02 15:04"))
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "台账条目\t指标\t满分\t得分\t依据")
-	for _, r := range rows(card) {
+// writeCardText writes the card for people: a headline, then each observable row by its
+// ledger row and Chinese name, its verdict and how it was reached. (A list, not a table:
+// Chinese characters are two columns wide, which tabwriter does not know.)
+func writeCardText(out io.Writer, card []scoring.Result, from, to time.Time, ledgerTitle string) error {
+	fmt.Fprintf(out, "《%s》评分卡\n考核周期 %s 至 %s（北京时间）\n%s\n\n", ledgerTitle, from.In(clock.Shanghai).Format("2006-01-02"),
+		to.In(clock.Shanghai).Format("2006-01-02 15:04"), zh.Headline(card))
+	for _, r := range card {
 		if !r.Observable {
 			continue
 		}
-		pts := "—"
-		switch {
-		case r.Points != nil:
-			pts = zh.FormatPoints(*r.Points)
-		case r.GatePass != nil && *r.GatePass:
-			pts = "达标"
-		case r.GatePass != nil:
-			pts = "未达标"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Ledger, r.ID, zh.FormatPoints(r.MaxPoints), pts, r.Basis)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
+		fmt.Fprintf(out, "%s：%s\n    %s\n", zh.IndicatorName(r), zh.Verdict(r), zh.ExplainZH(r))
 	}
 	n := 0
 	for _, r := range card {
