@@ -173,7 +173,7 @@ func TestReportCommand(t *testing.T) {
 		t.Errorf("a month before the ledger: exit %d %s", code, stderr)
 	}
 	csv, _, code := runCLI(t, "report", "--month", "2026-10", "--format", "csv", "--config.file", cfg)
-	if code != 0 || !strings.Contains(csv, "credit-portal,2226,2223,2671200,2668800,2400,7200,99.91%") {
+	if code != 0 || !strings.Contains(csv, "credit-portal,2226,2223,2671200,2668800,2400,7200,99.91 %") {
 		t.Errorf("csv: exit %d\n%s", code, csv)
 	}
 	if _, stderr, code := runCLI(t, "report", "--month", "2026-13", "--config.file", cfg); code != 1 || !strings.Contains(stderr, `"2026-13" is not a month`) {

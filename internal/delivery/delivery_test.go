@@ -148,7 +148,7 @@ reports:
 		Markdown struct{ Content string }
 	}
 	json.Unmarshal(wecom.bodies[0], &msg)
-	for _, want := range []string{"2026年9月 信用平台月度监测报告已封存", "credit-portal 可用率 100.00%", "https://creditwatch.example.gov.cn/reports/2026-09"} {
+	for _, want := range []string{"2026年9月 濮阳市信用平台月度监测报告已封存", "credit-portal 可用率 100.00 %", "> 可监测指标 17 分，已扣 0 分", "https://creditwatch.example.gov.cn/reports/2026-09"} {
 		if msg.MsgType != "markdown" || !strings.Contains(msg.Markdown.Content, want) {
 			t.Errorf("WeCom notice lacks %q:\n%s", want, msg.Markdown.Content)
 		}

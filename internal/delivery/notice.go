@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/creditwatch/creditwatch/internal/report"
+	"github.com/creditwatch/creditwatch/internal/zh"
 )
 
 // Notice is the body posted to a webhook of a format (wecom or json) about a delivered
@@ -41,12 +42,15 @@ func wecomText(r *report.Report, links map[string]string, files []string) string
 		month = t.Format("2006年1月")
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "**%s 信用平台月度监测报告已封存**\n", month)
+	fmt.Fprintf(&b, "**%s %s信用平台月度监测报告已封存**\n", month, r.Data.City)
 	fmt.Fprintf(&b, "> 第 %d 版，计分的不可访问情形 %d 起\n", r.Meta.Version, len(r.Data.Outages))
+	if r.Data.Headline != "" {
+		fmt.Fprintf(&b, "> %s\n", r.Data.Headline)
+	}
 	for _, t := range r.Data.Targets {
 		up := "无数据"
 		if t.UptimeRatio != nil {
-			up = fmt.Sprintf("%.2f%%", *t.UptimeRatio*100)
+			up = zh.Percent(*t.UptimeRatio)
 		}
 		fmt.Fprintf(&b, "> %s 可用率 %s\n", t.Name, up)
 	}

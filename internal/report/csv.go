@@ -37,6 +37,8 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	rows := [][]string{
 		{"creditwatch 月度监测报告", d.Month, "数据摘要 SHA-256", r.Meta.Digest, status, r.Meta.StampedAt},
 		{"签名公钥指纹", fingerprintOf(r.Meta.PublicKey), "签名", r.Meta.Signature},
+		{"城市", d.City, "计分依据", d.LedgerTitle},
+		{"考核周期评分概况", d.Headline},
 		{"统计区间", d.From, d.To, map[bool]string{true: "整月", false: "截至生成时"}[d.Complete]},
 		{"监测程序未运行时长（秒）", secs(d.Monitor.UnknownSeconds)},
 		{},
@@ -56,12 +58,20 @@ func (r *Report) WriteCSV(w io.Writer) error {
 			note = causeNames[a.Cause] + "：" + a.Note + "（" + a.By + "）"
 		}
 		rows = append(rows, []string{strconv.FormatInt(i.ID, 10), i.Target, strconv.FormatInt(i.OutageID, 10), i.Vantage, i.Start, i.End,
-			secs(i.Seconds), zh.OutcomeName(i.Outcome), i.FirstError, strconv.Itoa(i.FailedProbes), note})
+			secs(i.Seconds), zh.OutcomeName(i.Outcome), zh.ErrorText(i.FirstError), strconv.Itoa(i.FailedProbes), note})
 	}
 	rows = append(rows, []string{}, []string{"风险事件（未确认为不可访问）", strconv.Itoa(len(d.RiskEvents))}, []string{},
 		[]string{"评分"}, []string{"台账条目", "指标", "满分", "本月得分", "考核周期累计得分", "本月依据", "周期依据"})
 	for _, ind := range d.Indicators {
-		rows = append(rows, []string{ind.Ledger, ind.ID, zh.FormatPoints(ind.MaxPoints), opt(ind.Month), opt(ind.Period), ind.MonthBasis, ind.PeriodBasis})
+		name, max := ind.Name, zh.FormatPoints(ind.MaxPoints)
+		if name == "" {
+			name = ind.Title
+		}
+		month, period := opt(ind.Month), opt(ind.Period)
+		if ind.MaxPoints == 0 {
+			max, month, period = "门槛", gateWord(ind.MonthGate), gateWord(ind.PeriodGate)
+		}
+		rows = append(rows, []string{ind.Ledger, name, max, month, period, ind.MonthBasis, ind.PeriodBasis})
 	}
 	if p := d.Publicity; p != nil {
 		rows = append(rows, []string{}, []string{"“双公示”（截至 " + p.AsOf + "）"},

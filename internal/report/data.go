@@ -24,6 +24,12 @@ import (
 
 // Data is everything a report shows; its JSON is what the digest covers.
 type Data struct {
+	// City and LedgerTitle name whose report it is (empty in reports made before they were
+	// recorded).
+	City        string `json:"city,omitempty"`
+	LedgerTitle string `json:"ledger_title,omitempty"`
+	// Headline sums up the period's card: points held and lost, gates failing.
+	Headline   string       `json:"headline,omitempty"`
 	Month      string       `json:"month"`
 	From       string       `json:"from"`
 	To         string       `json:"to"`
@@ -129,6 +135,7 @@ type Outage struct {
 type Indicator struct {
 	ID          string   `json:"id"`
 	Ledger      string   `json:"ledger"`
+	Name        string   `json:"name,omitempty"`
 	Title       string   `json:"title"`
 	MaxPoints   float64  `json:"max_points"`
 	Gate        bool     `json:"gate"`
@@ -196,7 +203,8 @@ func Build(ctx context.Context, l *ledger.Ledger, cfg *config.Config, set card.S
 	if err != nil {
 		return nil, err
 	}
-	d := &Data{Month: o.Month, From: stamp(from), To: stamp(to), Complete: !o.Now.Before(end), PeriodFrom: stamp(period.From)}
+	d := &Data{City: cfg.Assessment.City, LedgerTitle: cfg.Assessment.LedgerTitle, Headline: zh.Headline(period.Results),
+		Month: o.Month, From: stamp(from), To: stamp(to), Complete: !o.Now.Before(end), PeriodFrom: stamp(period.From)}
 	w, err := watchedTime(ctx, l, from, to)
 	if err != nil {
 		return nil, err
@@ -223,7 +231,7 @@ func addIndicators(d *Data, period, month *card.Card) {
 			continue
 		}
 		m := month.Results[i]
-		row := Indicator{ID: p.ID, Ledger: p.Ledger, Title: p.Title, MaxPoints: p.MaxPoints, Gate: p.Gate,
+		row := Indicator{ID: p.ID, Ledger: p.Ledger, Name: p.Name, Title: p.Title, MaxPoints: p.MaxPoints, Gate: p.Gate,
 			MonthBasis: zh.ExplainZH(m), PeriodBasis: zh.ExplainZH(p)}
 		if p.Known && p.MaxPoints > 0 {
 			pp := p.Points

@@ -18,7 +18,7 @@ import (
 	"github.com/creditwatch/creditwatch/internal/zh"
 )
 
-func pct(v float64) string { return strconv.FormatFloat(v*100, 'f', 2, 64) + "%" }
+func pct(v float64) string { return zh.Percent(v) }
 
 // uptime writes an uptime ratio, or says there was nothing watched to measure it by.
 func uptime(v *float64) string {
@@ -26,6 +26,14 @@ func uptime(v *float64) string {
 		return "无数据"
 	}
 	return pct(*v)
+}
+
+// gateWord is a basic indicator's verdict, or nothing when it is not known.
+func gateWord(b *bool) string {
+	if b == nil {
+		return ""
+	}
+	return zh.GateWord(*b)
 }
 
 func opt(p *float64) string {
@@ -59,6 +67,7 @@ var funcs = template.FuncMap{
 	"opt":     opt,
 	"points":  zh.FormatPoints,
 	"outcome": zh.OutcomeName,
+	"errorZH": zh.ErrorText,
 	"cause":   func(c string) string { return causeNames[c] },
 	"endCause": func(c string) string {
 		return map[string]string{ledger.EndMonitoringStopped: "停止监测（目标已移出配置）"}[c]
@@ -67,15 +76,10 @@ var funcs = template.FuncMap{
 	"rule":         zh.RuleName,
 	"fetchClass":   zh.FetchClassName,
 	"securityKind": zh.SecurityKindName,
-	"gate": func(b *bool) string {
-		if b == nil {
-			return ""
-		}
-		return map[bool]string{true: "达标", false: "未达标"}[*b]
-	},
-	"fingerprint": fingerprintOf,
-	"add":         func(a, b int) int { return a + b },
-	"num":         func(v view, name string) string { return v.Sections[name] },
+	"gate":         gateWord,
+	"fingerprint":  fingerprintOf,
+	"add":          func(a, b int) int { return a + b },
+	"num":          func(v view, name string) string { return v.Sections[name] },
 }
 
 var causeNames = map[string]string{

@@ -93,7 +93,7 @@ func TestMonthNeverWatched(t *testing.T) {
 	var html bytes.Buffer
 	r.WriteHTML(&html)
 	page := html.String()
-	if !strings.Contains(page, "无数据") || strings.Contains(page, ">0.00%<") || !strings.Contains(page, "本月监测程序从未运行") {
+	if !strings.Contains(page, "无数据") || strings.Contains(page, ">0.00 %<") || !strings.Contains(page, "本月监测程序从未运行") {
 		t.Error("the page does not say there is no data, or shows 0.00 %")
 	}
 	golden(t, "testdata/never-watched.json", dataJSON(t, r))

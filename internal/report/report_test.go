@@ -182,3 +182,41 @@ func settingsOf(t testing.TB, cfg *config.Config) card.Settings {
 	}
 	return s
 }
+
+// TestReportNamesTheCity: the configured city and its ledger's title head the report, the
+// headline sums up the period, indicators go by their Chinese names, gates read 达标/未达标,
+// percentages have two decimals and errors are in Chinese with the original beside them.
+func TestReportNamesTheCity(t *testing.T) {
+	l, cfg := octoberLedger(t)
+	cfg.Assessment.City, cfg.Assessment.LedgerTitle = "安阳市", "安阳市社会信用体系建设示范创建任务清单"
+	r, err := Generate(context.Background(), l, cfg, settingsOf(t, cfg), Options{Month: "2026-10", Now: now, Renderer: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page, csv bytes.Buffer
+	if err := r.WriteHTML(&page); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteCSV(&csv); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"<title>安阳市社会信用平台月度监测报告 · 2026年10月</title>",
+		"<h1>安阳市社会信用平台月度监测报告</h1>",
+		"计分依据：《安阳市社会信用体系建设示范创建任务清单》",
+		"<td>考核周期评分概况</td><td><b>可监测指标 17 分，已扣 0.5 分（6 项无数据）；基础指标 1 项未达标</b></td>",
+		"<b>信用门户网站可访问性</b>",
+		">99.91 %<",
+		">未达标<",
+		"页面缺少预期内容（body does not contain",
+	} {
+		if !strings.Contains(page.String(), want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	for _, want := range []string{"城市,安阳市,计分依据,安阳市社会信用体系建设示范创建任务清单", "基础指标4,“双公示”上报率、合规率、及时率,门槛,未达标,未达标"} {
+		if !strings.Contains(csv.String(), want) {
+			t.Errorf("the CSV lacks %q", want)
+		}
+	}
+}

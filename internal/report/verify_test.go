@@ -84,7 +84,7 @@ func TestVerifyCatchesEveryChange(t *testing.T) {
 	}{
 		"untouched":                   {page, VerifyOptions{PublicKey: pub, Frozen: frozen}, nil, ""},
 		"one visible character":       {strings.Replace(page, "页面内容不符", "页面内容相符", 1), VerifyOptions{}, ErrAltered, "页面内容相符"},
-		"the uptime cell":             {strings.Replace(page, ">99.91%<", ">99.99%<", 1), VerifyOptions{}, ErrAltered, "99.99%"},
+		"the uptime cell":             {strings.Replace(page, ">99.91 %<", ">99.99 %<", 1), VerifyOptions{}, ErrAltered, "99.99 %"},
 		"a chart":                     {svg.ReplaceAllStringFunc(page, func(s string) string { return s + "1" }), VerifyOptions{}, ErrAltered, "<path"},
 		"an embedded figure":          {strings.Replace(page, `"down_seconds":2400`, `"down_seconds":0`, 1), VerifyOptions{}, ErrDigestMismatch, ""},
 		"re-hashed without the key":   {forge(t, r, func(d *Data) { d.Targets[0].DownSeconds = 0 }), VerifyOptions{PublicKey: pub}, ErrSignature, ""},
@@ -124,7 +124,7 @@ func TestVerifyEveryFormat(t *testing.T) {
 			t.Errorf("%s: %+v %v", name, v, err)
 		}
 	}
-	edited := bytes.Replace(csv.Bytes(), []byte("99.91%"), []byte("99.99%"), 1)
+	edited := bytes.Replace(csv.Bytes(), []byte("99.91 %"), []byte("99.99 %"), 1)
 	if _, err := Verify(edited, VerifyOptions{Frozen: frozen}); !errors.Is(err, ErrAltered) {
 		t.Errorf("an edited CSV: %v", err)
 	}
