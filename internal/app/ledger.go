@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -13,9 +14,22 @@ import (
 	"github.com/creditwatch/creditwatch/internal/ledger"
 )
 
+// openLedgerFile opens the ledger at storage, or at the config's storage.path when storage
+// is empty: with --storage.path a ledger (or a backup of one) needs no config.
+func openLedgerFile(ctx context.Context, configFile, storage string) (*ledger.Ledger, error) {
+	if storage == "" {
+		_, l, err := openLedger(ctx, configFile, storage)
+		return l, err
+	}
+	if _, err := os.Stat(storage); err != nil {
+		return nil, fmt.Errorf("no ledger at %s (--storage.path): %w", storage, err)
+	}
+	return ledger.Open(ctx, storage)
+}
+
 // VerifyLedger walks the ledger's hash chain and checks its evidence rows against it.
 func VerifyLedger(ctx context.Context, out io.Writer, configFile, storage string) error {
-	_, l, err := openLedger(ctx, configFile, storage)
+	l, err := openLedgerFile(ctx, configFile, storage)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
@@ -72,7 +86,7 @@ func Annotate(ctx context.Context, out io.Writer, o AnnotateOptions) error {
 
 // BackupLedger writes a consistent copy of the ledger while creditwatch runs.
 func BackupLedger(ctx context.Context, out io.Writer, configFile, storage, dest string) error {
-	_, l, err := openLedger(ctx, configFile, storage)
+	l, err := openLedgerFile(ctx, configFile, storage)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}
@@ -86,7 +100,7 @@ func BackupLedger(ctx context.Context, out io.Writer, configFile, storage, dest 
 
 // CheckLedger runs SQLite's integrity check and walks the hash chain.
 func CheckLedger(ctx context.Context, out io.Writer, configFile, storage string) error {
-	_, l, err := openLedger(ctx, configFile, storage)
+	l, err := openLedgerFile(ctx, configFile, storage)
 	if err != nil {
 		return &ExitError{Code: 2, Err: err}
 	}

@@ -3,6 +3,8 @@ package zh
 import (
 	"testing"
 	"time"
+
+	"github.com/creditwatch/creditwatch/internal/scoring"
 )
 
 func TestFormatDuration(t *testing.T) {
@@ -52,6 +54,28 @@ func TestErrorText(t *testing.T) {
 	} {
 		if got := ErrorText(in); got != want {
 			t.Errorf("ErrorText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestHeadline(t *testing.T) {
+	pts := func(id string, max, got float64, known bool) scoring.Result {
+		return scoring.Result{ID: id, Observable: true, MaxPoints: max, Points: got, Known: known}
+	}
+	gate := func(known, pass bool) scoring.Result {
+		return scoring.Result{Observable: true, Gate: true, Known: known, GatePass: pass}
+	}
+	for _, tc := range []struct {
+		rows []scoring.Result
+		want string
+	}{
+		{[]scoring.Result{pts("a", 2, 1.5, true), pts("b", 4, 0, false), gate(true, false), gate(true, true)},
+			"可监测指标 6 分，已扣 0.5 分（1 项无数据）；基础指标 1 项未达标"},
+		{[]scoring.Result{pts("a", 2, 2, true), gate(false, false)}, "可监测指标 2 分，已扣 0 分；基础指标 1 项无数据"},
+		{[]scoring.Result{pts("a", 2, 2, true), gate(true, true), {MaxPoints: 7}}, "可监测指标 2 分，已扣 0 分；可监测的基础指标均达标"},
+	} {
+		if got := Headline(tc.rows); got != tc.want {
+			t.Errorf("Headline = %q, want %q", got, tc.want)
 		}
 	}
 }

@@ -77,13 +77,16 @@ func IndicatorName(r scoring.Result) string {
 // and the basic indicators failing: "可监测指标 26 分，已扣 5 分；基础指标 1 项未达标".
 func Headline(results []scoring.Result) string {
 	var max, lost float64
-	var unknown, failing int
+	var unknown, failing, gatesUnknown int
 	for _, r := range results {
 		if !r.Observable {
 			continue
 		}
 		if r.Gate && r.MaxPoints == 0 {
-			if r.Known && !r.GatePass {
+			switch {
+			case !r.Known:
+				gatesUnknown++
+			case !r.GatePass:
 				failing++
 			}
 			continue
@@ -99,9 +102,12 @@ func Headline(results []scoring.Result) string {
 	if unknown > 0 {
 		s += fmt.Sprintf("（%d 项无数据）", unknown)
 	}
-	if failing > 0 {
+	switch {
+	case failing > 0:
 		s += fmt.Sprintf("；基础指标 %d 项未达标", failing)
-	} else {
+	case gatesUnknown > 0:
+		s += fmt.Sprintf("；基础指标 %d 项无数据", gatesUnknown)
+	default:
 		s += "；可监测的基础指标均达标"
 	}
 	return s
