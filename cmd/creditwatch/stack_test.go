@@ -200,7 +200,7 @@ scrape_configs:
 	// Every dashboard query is valid PromQL and returns series from this stack.
 	time.Sleep(2 * time.Second)
 	files, _ := filepath.Glob("../../grafana/dashboards/*.json")
-	vars := strings.NewReplacer("$job", ".*", "$vantage", ".*", "$target", ".*", "$__rate_interval", "1m", "$__range", "1h")
+	vars := strings.NewReplacer("$job", ".*", "$vantage", ".*", "$target", ".*", "$__rate_interval", "1m", "$__range", "1h", "$__interval", "1h")
 	checked := 0
 	for _, f := range files {
 		data, _ := os.ReadFile(f)
