@@ -31,6 +31,8 @@ func run(args []string) int {
 	serveStore := serve.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
 	serveVantage := serve.Flag("vantage", "Name of this vantage point, recorded with every probe.").Default("local").String()
 	serveWeb := kingpinflag.AddFlags(serve, ":9797")
+	serveExternal := serve.Flag("web.external-url", "URL under which the status page is reached, for the alerts' links (e.g. https://creditwatch.example.gov.cn/); default http://HOST:PORT/ of the first listen address.").String()
+	serveRunbooks := serve.Flag("web.runbook-url", "URL of the runbooks, for the alerts' links; default the runbooks creditwatch serves, <web.external-url>/runbooks/.").String()
 
 	demo := a.Command("demo", "Run the simulated platform and the service watching it, on loopback.")
 	demoStore := demo.Flag("storage.path", "Ledger file.").Default("data/creditwatch-demo.db").String()
@@ -157,7 +159,7 @@ func run(args []string) int {
 	switch cmd {
 	case serve.FullCommand():
 		svcOpts.ConfigFile, svcOpts.StoragePath, svcOpts.Vantage = *serveCfg, *serveStore, *serveVantage
-		err = app.Serve(ctx, app.ServeOptions{Service: svcOpts, Web: serveWeb})
+		err = app.Serve(ctx, app.ServeOptions{Service: svcOpts, Web: serveWeb, ExternalURL: *serveExternal, RunbookURL: *serveRunbooks})
 	case demo.FullCommand():
 		svcOpts.StoragePath, svcOpts.Vantage = *demoStore, "local"
 		err = app.Demo(ctx, app.DemoOptions{Serve: app.ServeOptions{Service: svcOpts, Web: demoWeb},
