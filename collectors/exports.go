@@ -73,7 +73,7 @@ func (x *Exports) Jitter() time.Duration { return min(x.e.Interval.D(), 5*time.S
 func (x *Exports) Collect(ctx context.Context) error {
 	entries, err := os.ReadDir(x.e.Dir)
 	if err != nil {
-		x.deps.Store.AddSourceError(x.e.Name, "unreadable_file")
+		x.deps.Store.AddSourceError(x.e.Name, "unreadable_dir")
 		x.log.Warn("export directory unreadable", zap.String("dir", x.e.Dir), zap.Error(err))
 		return nil
 	}

@@ -84,6 +84,14 @@ func TestExportsImportEachFileOnceAndAllOrNothing(t *testing.T) {
 	if got := rejected(); got != 0 {
 		t.Errorf("files rejected after their removal = %v, want 0", got)
 	}
+	// A directory that cannot be read (here: gone) is a fault of its own, not a rejected file.
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	x.Collect(ctx)
+	if got := sourceErrors(d.Store, "unreadable_dir"); got != 1 {
+		t.Errorf("unreadable_dir = %v after a scan of a missing directory, want 1", got)
+	}
 	// A directory no longer configured is forgotten.
 	seedExports(ctx, nil, d)
 	if _, ok := series(d.Store)[`creditwatch_source_files_rejected{source="env-bureau"}`]; ok {
