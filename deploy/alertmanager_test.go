@@ -18,15 +18,21 @@ func TestAlertmanagerConfig(t *testing.T) {
 	if out, err := exec.Command(amtool, "check-config", cfg).CombinedOutput(); err != nil {
 		t.Fatalf("amtool check-config: %v\n%s", err, out)
 	}
-	routes := map[string][]string{
-		"oncall":        {"alertname=CreditPortalUnreachable", "severity=critical", "target=credit-portal"},
-		"credit-office": {"alertname=CreditwatchRepairsNearDeadline", "severity=warning", "audience=office"},
-		"team-channel":  {"alertname=CreditPortalDegraded", "severity=warning"},
-	}
-	for want, labels := range routes {
-		out, err := exec.Command(amtool, append([]string{"config", "routes", "test", "--config.file=" + cfg}, labels...)...).Output()
-		if got := strings.TrimSpace(string(out)); err != nil || got != want {
-			t.Errorf("%v routes to %q (%v), want %s", labels, got, err, want)
+	// The test alert of `creditwatch notify test` goes where a real alert of its labels goes.
+	for _, r := range []struct {
+		want   string
+		labels []string
+	}{
+		{"oncall", []string{"alertname=CreditPortalUnreachable", "severity=critical", "target=credit-portal"}},
+		{"credit-office", []string{"alertname=CreditwatchRepairsNearDeadline", "severity=warning", "audience=office"}},
+		{"team-channel", []string{"alertname=CreditPortalDegraded", "severity=warning"}},
+		{"oncall", []string{"alertname=CreditwatchNotifyTest", "severity=critical", "test_id=1791424800"}},
+		{"team-channel", []string{"alertname=CreditwatchNotifyTest", "severity=warning", "test_id=1791424800"}},
+		{"credit-office", []string{"alertname=CreditwatchNotifyTest", "severity=warning", "audience=office", "test_id=1791424800"}},
+	} {
+		out, err := exec.Command(amtool, append([]string{"config", "routes", "test", "--config.file=" + cfg}, r.labels...)...).Output()
+		if got := strings.TrimSpace(string(out)); err != nil || got != r.want {
+			t.Errorf("%v routes to %q (%v), want %s", r.labels, got, err, r.want)
 		}
 	}
 }
