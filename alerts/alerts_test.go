@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -106,7 +107,7 @@ func TestEveryAlertIsCompleteAndTested(t *testing.T) {
 			if !hasHan(strings.SplitN(sum, " / ", 2)[0]) || !strings.Contains(sum, " / ") {
 				t.Errorf("%s: the summary must be Chinese first, then \" / \" and English: %q", name, sum)
 			}
-			if lines := strings.Split(r.Annotations["description"], "\n"); len(lines) != 2 || !hasHan(lines[0]) || hasHan(lines[1][:1]) {
+			if lines := strings.Split(r.Annotations["description"], "\n"); len(lines) != 2 || !hasHan(lines[0]) || lines[1] == "" || startsHan(lines[1]) {
 				t.Errorf("%s: the description must be a Chinese line, then an English one: %q", name, r.Annotations["description"])
 			}
 			if !hasHan(r.Annotations["points"]) {
@@ -172,6 +173,11 @@ func TestOutcomeWordsMatchTheCatalogues(t *testing.T) {
 			}
 		}
 	}
+}
+
+func startsHan(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return unicode.Is(unicode.Han, r)
 }
 
 func hasHan(s string) bool {
