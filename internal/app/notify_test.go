@@ -8,16 +8,20 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 // fakeAlertmanager answers POST /api/v2/alerts with status and body, and lists what it was
 // given, routed to receiver, on GET.
-func fakeAlertmanager(t *testing.T, status int, body, receiver string) (*httptest.Server, *[]postableAlert) {
+func fakeAlertmanager(t *testing.T, status int, body, receiver string) (*httptest.Server, func() []postableAlert) {
 	t.Helper()
+	var mu sync.Mutex
 	var got []postableAlert
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
 		switch {
 		case r.Method == http.MethodPost && r.URL.Path == "/api/v2/alerts":
 			var as []postableAlert
@@ -45,7 +49,11 @@ func fakeAlertmanager(t *testing.T, status int, body, receiver string) (*httptes
 		}
 	}))
 	t.Cleanup(srv.Close)
-	return srv, &got
+	return srv, func() []postableAlert {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]postableAlert(nil), got...)
+	}
 }
 
 func closedURL(t *testing.T) string {
@@ -74,10 +82,11 @@ func TestNotifyTestAccepted(t *testing.T) {
 	if out.String() != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
 	}
-	if len(*got) != 1 {
-		t.Fatalf("Alertmanager got %d alerts", len(*got))
+	alerts := got()
+	if len(alerts) != 1 {
+		t.Fatalf("Alertmanager got %d alerts", len(alerts))
 	}
-	a := (*got)[0]
+	a := alerts[0]
 	for k, v := range map[string]string{"alertname": "CreditwatchNotifyTest", "severity": "critical", "audience": "office", "test_id": "1791424800"} {
 		if a.Labels[k] != v {
 			t.Errorf("label %s = %q, want %q", k, a.Labels[k], v)
