@@ -91,6 +91,7 @@ var seeders = []func(context.Context, []Collector, Deps) error{
 	seedPortals,
 	seedContent,
 	seedReports,
+	seedExports,
 }
 
 // Seed continues the counters of the collectors from the ledger.

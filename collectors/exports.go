@@ -73,12 +73,14 @@ func (x *Exports) Jitter() time.Duration { return min(x.e.Interval.D(), 5*time.S
 func (x *Exports) Collect(ctx context.Context) error {
 	entries, err := os.ReadDir(x.e.Dir)
 	if err != nil {
-		x.deps.Store.AddSourceError(x.e.Name, "unreadable_file")
+		x.deps.Store.AddSourceError(x.e.Name, "unreadable_dir")
 		x.log.Warn("export directory unreadable", zap.String("dir", x.e.Dir), zap.Error(err))
 		return nil
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
-	received := 0
+	// rejected counts the files still here that were refused, now or at an earlier scan:
+	// until someone removes or replaces them, their records are missing from the audit.
+	received, rejected := 0, 0
 	for _, ent := range entries {
 		ext := strings.ToLower(filepath.Ext(ent.Name()))
 		if ent.IsDir() || (ext != ".csv" && ext != ".xlsx") {
@@ -92,11 +94,16 @@ func (x *Exports) Collect(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if errors.Is(err, errRejectedBefore) {
+			rejected++
+			continue
+		}
 		if err != nil {
 			var se *sourceError
 			if !errors.As(err, &se) {
 				return err
 			}
+			rejected++
 			x.deps.Store.AddSourceError(x.e.Name, se.reason)
 			x.log.Warn("export file not imported; fix or replace it", zap.String("file", ent.Name()), zap.Error(se.err))
 			continue
@@ -106,7 +113,23 @@ func (x *Exports) Collect(ctx context.Context) error {
 	if received > 0 {
 		x.deps.changed()
 	}
+	x.deps.Store.SetSourceRejected(x.e.Name, rejected)
 	x.deps.Store.SourcePolled(x.e.Name, x.deps.now(), map[string]int{string(x.kind): received})
+	return nil
+}
+
+// errRejectedBefore: the file's import failed at an earlier scan, and it was not replaced.
+var errRejectedBefore = errors.New("rejected at an earlier scan")
+
+// seedExports forgets the rejected-file counts of export directories no longer configured.
+func seedExports(_ context.Context, cs []Collector, d Deps) error {
+	names := map[string]bool{}
+	for _, c := range cs {
+		if x, ok := c.(*Exports); ok {
+			names[x.e.Name] = true
+		}
+	}
+	d.Store.KeepRejected(names)
 	return nil
 }
 
@@ -128,8 +151,13 @@ func (x *Exports) importFile(ctx context.Context, path string, size int64) (int,
 	if err != nil {
 		return 0, &sourceError{reason: "unreadable_file", err: err}
 	}
-	if done, err := x.deps.Ledger.FileImported(ctx, x.e.Name, sha); err != nil || done {
+	switch state, err := x.deps.Ledger.FileState(ctx, x.e.Name, sha); {
+	case err != nil:
 		return 0, err
+	case state == ledger.FileFailed:
+		return 0, errRejectedBefore
+	case state == ledger.FileDone:
+		return 0, nil
 	}
 	today := today(x.deps.now())
 	checker := &publicity.Checker{AsOf: today, Allowed: x.allowed}

@@ -65,11 +65,37 @@ func TestExportsImportEachFileOnceAndAllOrNothing(t *testing.T) {
 	if got := sourceErrors(d.Store, "unreadable_file"); got != 3 {
 		t.Errorf("unreadable_file = %v, want 3 (each bad file once)", got)
 	}
+	// The rejected files stay rejected while they are there, scan after scan.
+	rejected := func() float64 { return series(d.Store)[`creditwatch_source_files_rejected{source="env-bureau"}`] }
+	if got := rejected(); got != 3 {
+		t.Errorf("files rejected = %v, want 3 (broken.xlsx, cut.csv, long-line.csv)", got)
+	}
 	// The fresh file, once settled, is cut too and is reported rather than half-imported.
 	os.Chtimes(filepath.Join(dir, "still-copying.csv"), time.Now().Add(-time.Minute), time.Now().Add(-time.Minute))
 	x.Collect(ctx)
-	if count() != 14 || sourceErrors(d.Store, "unreadable_file") != 4 {
-		t.Errorf("after the settled half file: %d records, %v errors", count(), sourceErrors(d.Store, "unreadable_file"))
+	if count() != 14 || sourceErrors(d.Store, "unreadable_file") != 4 || rejected() != 4 {
+		t.Errorf("after the settled half file: %d records, %v errors, %v rejected", count(), sourceErrors(d.Store, "unreadable_file"), rejected())
+	}
+	// Once the office takes them away, nothing is pending.
+	for _, f := range []string{"broken.xlsx", "cut.csv", "long-line.csv", "still-copying.csv"} {
+		os.Remove(filepath.Join(dir, f))
+	}
+	x.Collect(ctx)
+	if got := rejected(); got != 0 {
+		t.Errorf("files rejected after their removal = %v, want 0", got)
+	}
+	// A directory that cannot be read (here: gone) is a fault of its own, not a rejected file.
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	x.Collect(ctx)
+	if got := sourceErrors(d.Store, "unreadable_dir"); got != 1 {
+		t.Errorf("unreadable_dir = %v after a scan of a missing directory, want 1", got)
+	}
+	// A directory no longer configured is forgotten.
+	seedExports(ctx, nil, d)
+	if _, ok := series(d.Store)[`creditwatch_source_files_rejected{source="env-bureau"}`]; ok {
+		t.Error("the rejected-file gauge of a removed export directory is still exported")
 	}
 }
 

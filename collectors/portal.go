@@ -253,16 +253,20 @@ func (p *Portal) publish(rec ledger.Probe, ph map[string]float64, st incident.St
 			snap.OutcomeTotals[k] = v
 		}
 		snap.IncidentsTotal, snap.RiskTotal, snap.OpenSince = prev.IncidentsTotal, prev.RiskTotal, prev.OpenSince
+		snap.OpenOutcome = prev.OpenOutcome
 	}
 	snap.OutcomeTotals[rec.Outcome]++
 	if tr.Opened != nil {
 		snap.IncidentsTotal++
-		snap.OpenSince = tr.Opened.Start
+		snap.OpenSince, snap.OpenOutcome = tr.Opened.Start, tr.Opened.Outcome
 	}
 	if tr.Risk != nil {
 		snap.RiskTotal++
 	}
 	snap.IncidentOpen = st.Open()
+	if !snap.IncidentOpen {
+		snap.OpenOutcome = ""
+	}
 	snap.Probed, snap.Success, snap.Outcome = true, !rec.Failed, rec.Outcome
 	snap.StatusCode, snap.PhaseSeconds, snap.CertExpiry = rec.StatusCode, ph, rec.CertExpiry
 	snap.LastProbe, snap.LastError = rec.StartedAt, rec.Error
@@ -274,17 +278,20 @@ func (p *Portal) publish(rec ledger.Probe, ph map[string]float64, st incident.St
 func seedPortals(ctx context.Context, cs []Collector, d Deps) error {
 	names := map[string]bool{}
 	var fresh []*Portal
+	var targets []metrics.TargetInfo
 	for _, c := range cs {
 		p, ok := c.(*Portal)
 		if !ok {
 			continue
 		}
 		names[p.target.Name] = true
+		targets = append(targets, metrics.TargetInfo{Target: p.target.Name, URL: p.target.URL, Site: p.target.Site, Scored: p.target.IsScored()})
 		if _, ok := d.Store.Portal(p.target.Name); !ok {
 			fresh = append(fresh, p)
 		}
 	}
 	d.Store.KeepPortals(names)
+	d.Store.SetTargets(targets)
 	if len(fresh) == 0 {
 		return nil
 	}
@@ -300,7 +307,7 @@ func seedPortals(ctx context.Context, cs []Collector, d Deps) error {
 			}
 			snap.IncidentsTotal, snap.RiskTotal = tt.Incidents, tt.RiskEvents
 			if tt.Open != nil {
-				snap.IncidentOpen, snap.OpenSince = true, tt.Open.StartedAt
+				snap.IncidentOpen, snap.OpenSince, snap.OpenOutcome = true, tt.Open.StartedAt, tt.Open.Outcome
 			}
 		}
 		d.Store.SetPortal(snap)

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -221,4 +222,75 @@ func gzipZeros(t testing.TB, n int) []byte {
 	}
 	zw.Close()
 	return b.Bytes()
+}
+
+// TestIncidentOutcomeAndTargetInfo: the open incident's outcome class is exported while it
+// is open, continued from the ledger after a restart and gone once it closes; the target's
+// URL is exported without its query string.
+func TestIncidentOutcomeAndTargetInfo(t *testing.T) {
+	var down atomic.Bool
+	down.Store(true)
+	url := serve(t, func(w http.ResponseWriter, _ *http.Request) {
+		if down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("<html><body>信用</body></html>"))
+	})
+	doc := "portal:\n  incident: {open_after: 2, close_after: 1}\n  targets:\n    - {name: credit-portal, url: '" +
+		url + "?token=abc', interval: 2s, timeout: 500ms, expect: {body_contains: [信用]}}\n" +
+		"    - {name: backup-portal, url: 'https://backup.example.gov.cn/', site: backup, scored: false}\n"
+	cfg, err := config.Parse([]byte(doc), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := testDeps(t)
+	ctx := context.Background()
+	build := func(d Deps) *Portal {
+		cs, err := portalCollectors(cfg, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Seed(ctx, cs, d); err != nil {
+			t.Fatal(err)
+		}
+		return cs[0].(*Portal)
+	}
+	p := build(d)
+	outcome := `creditwatch_portal_incident_outcome{outcome="http_status",target="credit-portal"}`
+	for i := range 2 {
+		if _, ok := series(d.Store)[outcome]; ok {
+			t.Fatalf("outcome exported after %d failed probes, before the incident opened", i)
+		}
+		if err := p.Collect(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := series(d.Store)[outcome]; got != 1 {
+		t.Errorf("%s = %v, want 1 once the incident is open", outcome, got)
+	}
+	for key, want := range map[string]float64{
+		`creditwatch_target_info{scored="true",site="portal",target="credit-portal",url="` + url + `"}`:                     1,
+		`creditwatch_target_info{scored="false",site="backup",target="backup-portal",url="https://backup.example.gov.cn/"}`: 1,
+	} {
+		if got, ok := series(d.Store)[key]; !ok || got != want {
+			t.Errorf("%s = %v (present %t), want %v; have %v", key, got, ok, want, series(d.Store))
+		}
+	}
+	// A restart reads the open incident's outcome back from the ledger.
+	restarted := d
+	restarted.Store = metrics.NewStore()
+	p = build(restarted)
+	if got := series(restarted.Store)[outcome]; got != 1 {
+		t.Errorf("after a restart %s = %v, want 1", outcome, got)
+	}
+	down.Store(false)
+	if err := p.Collect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for key := range series(restarted.Store) {
+		if strings.HasPrefix(key, "creditwatch_portal_incident_outcome") {
+			t.Errorf("%s still exported after the incident closed", key)
+		}
+	}
 }

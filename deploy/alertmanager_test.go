@@ -18,15 +18,21 @@ func TestAlertmanagerConfig(t *testing.T) {
 	if out, err := exec.Command(amtool, "check-config", cfg).CombinedOutput(); err != nil {
 		t.Fatalf("amtool check-config: %v\n%s", err, out)
 	}
-	routes := map[string][]string{
-		"oncall":        {"alertname=CreditPortalUnreachable", "severity=critical", "target=credit-portal"},
-		"credit-office": {"alertname=CreditwatchRepairsNearDeadline", "severity=warning", "audience=office"},
-		"team-channel":  {"alertname=CreditPortalDegraded", "severity=warning"},
-	}
-	for want, labels := range routes {
-		out, err := exec.Command(amtool, append([]string{"config", "routes", "test", "--config.file=" + cfg}, labels...)...).Output()
-		if got := strings.TrimSpace(string(out)); err != nil || got != want {
-			t.Errorf("%v routes to %q (%v), want %s", labels, got, err, want)
+	// The test alert of `creditwatch notify test` goes where a real alert of its labels goes.
+	for _, r := range []struct {
+		want   string
+		labels []string
+	}{
+		{"oncall", []string{"alertname=CreditPortalUnreachable", "severity=critical", "target=credit-portal"}},
+		{"credit-office", []string{"alertname=CreditwatchRepairsNearDeadline", "severity=warning", "audience=office"}},
+		{"team-channel", []string{"alertname=CreditPortalDegraded", "severity=warning"}},
+		{"oncall", []string{"alertname=CreditwatchNotifyTest", "severity=critical", "test_id=1791424800"}},
+		{"team-channel", []string{"alertname=CreditwatchNotifyTest", "severity=warning", "test_id=1791424800"}},
+		{"credit-office", []string{"alertname=CreditwatchNotifyTest", "severity=warning", "audience=office", "test_id=1791424800"}},
+	} {
+		out, err := exec.Command(amtool, append([]string{"config", "routes", "test", "--config.file=" + cfg}, r.labels...)...).Output()
+		if got := strings.TrimSpace(string(out)); err != nil || got != r.want {
+			t.Errorf("%v routes to %q (%v), want %s", r.labels, got, err, r.want)
 		}
 	}
 }
@@ -65,21 +71,36 @@ func TestAlertmanagerCalendar(t *testing.T) {
 	}
 }
 
-// TestNotificationTemplates renders each notification template for a firing and a resolved
-// group with amtool, as Alertmanager would, and compares the text with golden files.
+// TestNotificationTemplates renders each notification template, as Alertmanager would, for a
+// firing and a resolved page and for a group of two vantages' alerts, one of them resolved,
+// and compares the text with golden files.
 func TestNotificationTemplates(t *testing.T) {
 	amtool := testutil.RequireTool(t, "amtool")
-	for _, tmpl := range []string{"creditwatch.wecom.message", "creditwatch.webhook.text"} {
-		for _, state := range []string{"firing", "resolved"} {
-			t.Run(tmpl+" "+state, func(t *testing.T) {
+	page := []string{"【紧急告警】信用门户网站 credit-portal 不可访问", "https://www.example-city-credit.gov.cn/",
+		"开始：2026-10-08 10:00:00（北京时间）", "原因：连接失败（connect_error）", "扣分：0.5 分（台账五(四)1",
+		"https://creditwatch.example.gov.cn/runbooks/#creditportalunreachable", "https://creditwatch.example.gov.cn/"}
+	for _, group := range []struct {
+		data           string
+		want, wantText []string // wantText: in the webhook text only
+		absentWeCom    []string
+	}{
+		{"firing", page, []string{"The credit portal credit-portal is unreachable"}, []string{"Credit portal", "The credit portal", "恢复于"}},
+		{"resolved", append([]string{"【已恢复】信用门户网站 credit-portal 不可访问", "已恢复：信用门户网站", "恢复于：2026-10-08 10:40:00 +0800"}, page[1:]...),
+			nil, []string{"Credit portal", "The credit portal"}},
+		{"vantages", []string{"【告警】监测点 beijing-unicom 无法访问信用门户网站 credit-portal 等", "告警 1 条，已恢复 1 条",
+			"已恢复：监测点 zhengzhou-telecom", "原因：超时（timeout）", "恢复于：2026-10-08 09:55:00 +0800", "#creditportalunreachablefromvantage"},
+			[]string{"Vantage zhengzhou-telecom cannot reach"}, []string{"cannot reach", "Vantage beijing"}},
+	} {
+		for _, tmpl := range []string{"creditwatch.wecom.message", "creditwatch.webhook.text"} {
+			t.Run(tmpl+" "+group.data, func(t *testing.T) {
 				cmd := exec.Command(amtool, "template", "render", "--template.glob=alertmanager/templates/*.tmpl",
-					"--template.text={{ template \""+tmpl+"\" . }}", "--template.data=testdata/alerts-"+state+".json")
+					"--template.text={{ template \""+tmpl+"\" . }}", "--template.data=testdata/alerts-"+group.data+".json")
 				cmd.Env = append(os.Environ(), "TZ=Asia/Shanghai")
 				out, err := cmd.CombinedOutput()
 				if err != nil {
 					t.Fatalf("amtool template render: %v\n%s", err, out)
 				}
-				golden := filepath.Join("testdata", tmpl+"."+state+".golden")
+				golden := filepath.Join("testdata", tmpl+"."+group.data+".golden")
 				if *update {
 					os.WriteFile(golden, out, 0o644)
 				}
@@ -87,14 +108,19 @@ func TestNotificationTemplates(t *testing.T) {
 				if err != nil || string(out) != string(want) {
 					t.Errorf("%s differs from %s (go test ./deploy -update rewrites it):\n%s", tmpl, golden, out)
 				}
-				for _, phrase := range []string{"credit-portal", "https://www.example-city-credit.gov.cn/", "2026-10-08 10:00:00（北京时间）",
-					"连接失败", "0.5 分", "https://creditwatch.example.gov.cn/runbooks/"} {
+				phrases, absent := group.want, group.absentWeCom
+				if tmpl == "creditwatch.webhook.text" {
+					phrases, absent = append(append([]string{}, phrases...), group.wantText...), nil
+				}
+				for _, phrase := range phrases {
 					if !strings.Contains(string(out), phrase) {
 						t.Errorf("the notice lacks %q", phrase)
 					}
 				}
-				if state == "resolved" && !strings.Contains(string(out), "恢复于") {
-					t.Error("the resolved notice does not say when it recovered")
+				for _, phrase := range absent {
+					if strings.Contains(string(out), phrase) {
+						t.Errorf("the notice has %q", phrase)
+					}
 				}
 			})
 		}

@@ -186,6 +186,14 @@ func TestCompose(t *testing.T) {
 	if ctx := get(services["creditwatch"], "build", "context"); ctx != ".." {
 		t.Errorf("creditwatch is built from %v", ctx)
 	}
+	// alertmanager.yml loads templates/*.tmpl next to it: without them every WeCom notice fails.
+	mounted := false
+	for _, v := range asList(get(services["alertmanager"], "volumes")) {
+		mounted = mounted || strings.HasPrefix(v.(string), "./alertmanager/templates:/etc/alertmanager/templates")
+	}
+	if !mounted {
+		t.Error("alertmanager does not mount the notification templates next to its config")
+	}
 }
 
 func asList(v any) []any { l, _ := v.([]any); return l }

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -23,7 +24,12 @@ var unstable = map[string]bool{
 	"creditwatch_build_info":                                   true,
 }
 
-// exposition renders creditwatch's own series, sorted, values dropped where unstable.
+// loopbackPort is a test server's address in a label (a target's URL, the status page's):
+// its port changes from run to run.
+var loopbackPort = regexp.MustCompile(`127\.0\.0\.1:[0-9]+`)
+
+// exposition renders creditwatch's own series, sorted, values dropped where unstable and
+// loopback ports shown as PORT.
 func exposition(fams map[string]*dto.MetricFamily) string {
 	var lines []string
 	for name, f := range fams {
@@ -36,7 +42,7 @@ func exposition(fams map[string]*dto.MetricFamily) string {
 				if name == "creditwatch_build_info" {
 					continue
 				}
-				labels = append(labels, fmt.Sprintf("%s=%q", lp.GetName(), lp.GetValue()))
+				labels = append(labels, fmt.Sprintf("%s=%q", lp.GetName(), loopbackPort.ReplaceAllString(lp.GetValue(), "127.0.0.1:PORT")))
 			}
 			line := name + "{" + strings.Join(labels, ",") + "}"
 			// Good probes keep coming after the script ends, so their count varies.

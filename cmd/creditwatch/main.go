@@ -31,6 +31,8 @@ func run(args []string) int {
 	serveStore := serve.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
 	serveVantage := serve.Flag("vantage", "Name of this vantage point, recorded with every probe.").Default("local").String()
 	serveWeb := kingpinflag.AddFlags(serve, ":9797")
+	serveExternal := serve.Flag("web.external-url", "URL under which the status page is reached, for the alerts' links (e.g. https://creditwatch.example.gov.cn/); default http://HOST:PORT/ of the first listen address.").String()
+	serveRunbooks := serve.Flag("web.runbook-url", "URL of the runbooks, for the alerts' links; default the runbooks creditwatch serves, <web.external-url>/runbooks/.").String()
 
 	demo := a.Command("demo", "Run the simulated platform and the service watching it, on loopback.")
 	demoStore := demo.Flag("storage.path", "Ledger file.").Default("data/creditwatch-demo.db").String()
@@ -140,6 +142,14 @@ func run(args []string) int {
 	calYears := calAM.Flag("year", "Year to include (repeatable).").Required().Strings()
 	calHolidays := calAM.Flag("holidays", "Holiday override file.").String()
 
+	notifyCmd := a.Command("notify", "Check the alerting path.")
+	notifyTest := notifyCmd.Command("test", "Send a test alert through Alertmanager (API v2), routed like a real alert, and say whether it was accepted and by which receivers; exit 3 if not.")
+	notifyURLs := notifyTest.Flag("alertmanager.url", "Alertmanager base URL, as in Prometheus's alerting section (repeatable: every member of a cluster).").Default("http://127.0.0.1:9093").Strings()
+	notifySeverity := notifyTest.Flag("severity", "Route the test like an alert of this severity: critical pages on-call, warning goes to the team channel.").Default("critical").Enum("critical", "warning")
+	notifyLabels := notifyTest.Flag("label", "Extra label NAME=VALUE of the test alert (repeatable), e.g. audience=office to try the office's route.").StringMap()
+	notifyResolve := notifyTest.Flag("resolve-after", "How long the test alert lasts before it resolves by itself.").Default("5m").Duration()
+	notifyTimeout := notifyTest.Flag("timeout", "Timeout of each request to Alertmanager.").Default("10s").Duration()
+
 	cmd, err := a.Parse(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "creditwatch: %v (try --help)\n", err)
@@ -157,7 +167,7 @@ func run(args []string) int {
 	switch cmd {
 	case serve.FullCommand():
 		svcOpts.ConfigFile, svcOpts.StoragePath, svcOpts.Vantage = *serveCfg, *serveStore, *serveVantage
-		err = app.Serve(ctx, app.ServeOptions{Service: svcOpts, Web: serveWeb})
+		err = app.Serve(ctx, app.ServeOptions{Service: svcOpts, Web: serveWeb, ExternalURL: *serveExternal, RunbookURL: *serveRunbooks})
 	case demo.FullCommand():
 		svcOpts.StoragePath, svcOpts.Vantage = *demoStore, "local"
 		err = app.Demo(ctx, app.DemoOptions{Serve: app.ServeOptions{Service: svcOpts, Web: demoWeb},
@@ -203,6 +213,9 @@ func run(args []string) int {
 		err = app.CheckWorkdays(os.Stdout, *checkWDFrom, *checkWDTo, *checkWDHolidays)
 	case probe.FullCommand():
 		err = app.Probe(ctx, *probeCfg, *probeTargets, os.Stdout, log)
+	case notifyTest.FullCommand():
+		err = app.NotifyTest(ctx, app.NotifyOptions{URLs: *notifyURLs, Severity: *notifySeverity, Labels: *notifyLabels,
+			ResolveAfter: *notifyResolve, Timeout: *notifyTimeout, Out: os.Stdout})
 	case score.FullCommand():
 		err = app.Score(ctx, app.ScoreOptions{ConfigFile: *scoreCfg, StoragePath: *scoreStore, Format: *scoreFormat,
 			AsOf: *scoreAsOf, Out: os.Stdout})

@@ -89,12 +89,12 @@ func TestSetupGuide(t *testing.T) {
 				t.Fatalf("step %d: a serve step must be one creditwatch serve command: %q", i+1, body)
 			}
 			start(t, args[1:]...)
-			eventually(t, 20*time.Second, "the service to be ready", func() bool {
+			eventually(t, 60*time.Second, "the service to be ready", func() bool {
 				st, _, err := httpGet("http://" + webAddr + "/-/ready")
 				return err == nil && st == 200
 			})
 			// The portal, GBK over HTTPS, is probed and found up.
-			eventually(t, 20*time.Second, "a good probe of the portal", func() bool {
+			eventually(t, 60*time.Second, "a good probe of the portal", func() bool {
 				return value(scrape(webAddr), "creditwatch_probe_success", "target", "credit-portal") == 1
 			})
 		}

@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/creditwatch/creditwatch/grafana"
+	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/testutil"
 )
 
@@ -52,8 +53,9 @@ platform:
 type notification struct {
 	Status string `json:"status"`
 	Alerts []struct {
-		Status string            `json:"status"`
-		Labels map[string]string `json:"labels"`
+		Status      string            `json:"status"`
+		Labels      map[string]string `json:"labels"`
+		Annotations map[string]string `json:"annotations"`
 	} `json:"alerts"`
 }
 
@@ -78,16 +80,22 @@ func (w *webhook) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 
 // first returns when a notification of alertname with status was received.
 func (w *webhook) first(alertname, status string) (time.Time, bool) {
+	at, _, ok := w.firstAlert(alertname, status)
+	return at, ok
+}
+
+// firstAlert returns the first notified alert of alertname with status, and its annotations.
+func (w *webhook) firstAlert(alertname, status string) (time.Time, map[string]string, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, s := range w.seen {
 		for _, a := range s.n.Alerts {
 			if a.Labels["alertname"] == alertname && a.Status == status {
-				return s.at, true
+				return s.at, a.Annotations, true
 			}
 		}
 	}
-	return time.Time{}, false
+	return time.Time{}, nil, false
 }
 
 // alertmanagerConfig is the shipped configuration with its receivers pointed at the test's
@@ -153,7 +161,8 @@ platform: {url: "http://%s", token_file: %s, interval: 1s, timeout: 1s}
 credit_reports: {url_template: "http://%s/report?code={code}", codes: [91410900MA45A0011B, 91410900MA45A002X3], interval: 2s, timeout: 1s}
 storage: {path: %s}
 `, simAddr, tlsAddr, tlsAddr, simAddr, filepath.Join(dir, "token"), simAddr, filepath.Join(dir, "ledger.db")))
-	start(t, "serve", "--config.file", cfg, "--web.listen-address", cwAddr, "--vantage", "test-vantage")
+	start(t, "serve", "--config.file", cfg, "--web.listen-address", cwAddr, "--vantage", "test-vantage",
+		"--web.external-url", "http://"+cwAddr+"/")
 
 	amCfg := filepath.Join(dir, "alertmanager.yml")
 	os.WriteFile(amCfg, alertmanagerConfig(t, hookSrv.URL+"/oncall"), 0o644)
@@ -185,6 +194,7 @@ scrape_configs:
 		paged, ok = hooks.first("CreditPortalUnreachable", "firing")
 		return ok
 	})
+	checkPage(t, hooks, simAddr, cwAddr, outage, paged)
 	delay := paged.Sub(outage)
 	report(t, fmt.Sprintf("portal-unreachable alert delivered %.1f s after the outage began (probe 1 s, open_after 2, scrape and evaluation 1 s, group_wait 1 s)", delay.Seconds()))
 	if delay > 2*time.Minute || delay < 0 {
@@ -196,6 +206,27 @@ scrape_configs:
 	})
 	resolved, _ := hooks.first("CreditPortalUnreachable", "resolved")
 	report(t, fmt.Sprintf("resolved notification delivered %.1f s after the portal came back", resolved.Sub(outage.Add(outageFor)).Seconds()))
+
+	// creditwatch notify test goes through the same Alertmanager to the on-call receiver.
+	sent := time.Now()
+	out, stderr, code := runCLI(t, "notify", "test", "--alertmanager.url", "http://"+amAddr)
+	if code != 0 || !strings.Contains(out, "http://"+amAddr+": accepted; routed to oncall\n") {
+		t.Errorf("notify test: exit %d\n%s%s", code, out, stderr)
+	}
+	eventually(t, 30*time.Second, "the test notification", func() bool {
+		_, ok := hooks.first("CreditwatchNotifyTest", "firing")
+		return ok
+	})
+	at, ann, _ := hooks.firstAlert("CreditwatchNotifyTest", "firing")
+	if ann["summary"] != "通知测试：creditwatch 告警通路 / Notification test from creditwatch" || ann["points"] != "不扣分（测试告警）" {
+		t.Errorf("test notification annotations = %v", ann)
+	}
+	report(t, fmt.Sprintf("creditwatch notify test: accepted by Alertmanager, on-call webhook notified %.1f s later", at.Sub(sent).Seconds()))
+	// An address where no Alertmanager answers is refused with exit code 3 and a way out.
+	out, _, code = runCLI(t, "notify", "test", "--alertmanager.url", "http://"+freeAddr(t))
+	if code != 3 || !strings.Contains(out, "NOT accepted: cannot reach Alertmanager") {
+		t.Errorf("notify test without Alertmanager: exit %d\n%s", code, out)
+	}
 
 	// Every dashboard query is valid PromQL and returns series from this stack.
 	time.Sleep(2 * time.Second)
@@ -216,6 +247,38 @@ scrape_configs:
 		}
 	}
 	report(t, fmt.Sprintf("%d dashboard queries evaluated against Prometheus, each returning series", checked))
+}
+
+// checkPage checks what the on-call engineer reads in the page: the portal's URL, the start
+// of the incident in Beijing time, the outcome class and the points in Chinese, and links to
+// the status page and to the runbook's section, which creditwatch serves.
+func checkPage(t *testing.T, hooks *webhook, simAddr, cwAddr string, outage, paged time.Time) {
+	t.Helper()
+	_, ann, _ := hooks.firstAlert("CreditPortalUnreachable", "firing")
+	for k, want := range map[string]string{
+		"summary":     "信用门户网站 credit-portal 不可访问 / Credit portal credit-portal unreachable",
+		"target_url":  "http://" + simAddr + "/",
+		"outcome":     "连接失败（connect_error）",
+		"points":      "0.5 分（台账五(四)1 信用门户网站可访问性，满分 2 分）",
+		"status_url":  "http://" + cwAddr + "/",
+		"runbook_url": "http://" + cwAddr + "/runbooks/#creditportalunreachable",
+	} {
+		if ann[k] != want {
+			t.Errorf("page %s = %q, want %q", k, ann[k], want)
+		}
+	}
+	started, err := time.ParseInLocation("2006-01-02 15:04:05", ann["incident_start"], clock.Shanghai)
+	if err != nil || started.Before(outage.Add(-2*time.Second)) || started.After(paged) {
+		t.Errorf("page incident_start = %q (%v), want Beijing time between the outage (%v) and the page (%v)",
+			ann["incident_start"], err, outage.In(clock.Shanghai), paged.In(clock.Shanghai))
+	}
+	if want := "信用门户网站 credit-portal 自 " + ann["incident_start"] + "（北京时间）起不可访问"; !strings.HasPrefix(ann["description"], want) {
+		t.Errorf("page description %q does not start with %q", ann["description"], want)
+	}
+	code, body, err := httpGet(strings.TrimSuffix(ann["runbook_url"], "#creditportalunreachable"))
+	if err != nil || code != 200 || !strings.Contains(string(body), `<h2 id="creditportalunreachable">CreditPortalUnreachable</h2>`) {
+		t.Errorf("the runbook link: HTTP %d, %v; section found %t", code, err, strings.Contains(string(body), `id="creditportalunreachable"`))
+	}
 }
 
 // promQuery runs an instant query and returns the number of series; invalid PromQL fails

@@ -27,11 +27,17 @@ type ServeOptions struct {
 	Web     *web.FlagConfig
 	// Ready, when set, receives the addresses served once listening (the demo prints them).
 	Ready func(addrs []string)
+	// ExternalURL and RunbookURL are --web.external-url and --web.runbook-url: where the
+	// alerts link to (Links).
+	ExternalURL, RunbookURL string
 }
 
 // Serve runs the service until SIGINT or SIGTERM; SIGHUP reloads the config.
 func Serve(ctx context.Context, o ServeOptions) error {
 	log := o.Service.Logger
+	if _, err := Links(o.ExternalURL, o.RunbookURL, *o.Web.WebListenAddresses); err != nil {
+		return err
+	}
 	svc, err := service.Start(ctx, o.Service)
 	if err != nil {
 		return err
@@ -47,9 +53,21 @@ func Serve(ctx context.Context, o ServeOptions) error {
 		svc.Close(context.Background())
 		return err
 	}
+	// Worked out again from the addresses bound: a listen address of port 0 gets its port now.
+	links, err := Links(o.ExternalURL, o.RunbookURL, addrs)
+	if err != nil {
+		for _, l := range listeners {
+			l.Close()
+		}
+		srv.Shutdown(context.Background())
+		svc.Close(context.Background())
+		return err
+	}
+	svc.Store().SetLinks(links)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(listeners) }()
-	log.Info("listening", zap.Strings("addresses", addrs))
+	log.Info("listening", zap.Strings("addresses", addrs), zap.String("status_url", links.StatusURL),
+		zap.String("runbook_url", links.RunbookURL))
 	if o.Ready != nil {
 		o.Ready(addrs)
 	}

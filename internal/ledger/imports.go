@@ -61,6 +61,24 @@ func (l *Ledger) FileImported(ctx context.Context, source, sha string) (bool, er
 	return n > 0, err
 }
 
+// FileState returns the state of the file with this digest in source: "" when it was never
+// seen, staging or publishing (an import under way or interrupted), done or failed.
+func (l *Ledger) FileState(ctx context.Context, source, sha string) (string, error) {
+	var state string
+	err := l.r.QueryRowContext(ctx, `SELECT state FROM source_files WHERE source = ? AND sha256 = ?`, source, sha).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return state, err
+}
+
+// States of a file, as FileState returns them: imported, or failed (not read again unless
+// replaced by a file with other content).
+const (
+	FileDone   = fileDone
+	FileFailed = fileFailed
+)
+
 // FileWriter stages the records of one imported file.
 type FileWriter struct {
 	ctx         context.Context

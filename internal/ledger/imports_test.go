@@ -212,4 +212,19 @@ func TestImportFailureLeavesNothing(t *testing.T) {
 	if done, _ := l.FileImported(ctx, "inbox", "sha-2"); !done {
 		t.Error("a failed file must be noted, so that it is not read again until replaced")
 	}
+	for _, tc := range []struct{ source, sha, want string }{
+		{"inbox", "sha-2", FileFailed},
+		{"inbox", "sha-unseen", ""},
+		{"other-inbox", "sha-2", ""},
+	} {
+		if got, err := l.FileState(ctx, tc.source, tc.sha); err != nil || got != tc.want {
+			t.Errorf("FileState(%s, %s) = %q, %v; want %q", tc.source, tc.sha, got, err, tc.want)
+		}
+	}
+	if _, err := l.ImportFile(ctx, "inbox", "good.csv", "sha-3", 1, putRecords); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := l.FileState(ctx, "inbox", "sha-3"); got != "done" {
+		t.Errorf("FileState of an imported file = %q, want done", got)
+	}
 }

@@ -68,7 +68,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		collectorLastSuccess, indicatorPoints, indicatorMonth, indicatorMax, gatePass, reloadOK, reloadTime, calendarHorizon} {
 		ch <- d
 	}
-	for _, d := range append(append(publicityDescs, caseDescs...), contentDescs...) {
+	for _, d := range append(append(append(publicityDescs, caseDescs...), contentDescs...), infoDescs...) {
 		ch <- d
 	}
 }
@@ -122,6 +122,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	collectPublicity(ch, st)
 	collectCases(ch, st)
 	collectContent(ch, st)
+	collectInfo(ch, st)
 	gauge(ch, reloadOK, b2f(st.reloadOK))
 	if !st.reloadAt.IsZero() {
 		gauge(ch, reloadTime, float64(st.reloadAt.Unix()))

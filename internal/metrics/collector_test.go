@@ -20,7 +20,8 @@ func TestCollectorExposition(t *testing.T) {
 		Target: "credit-portal", Probed: true, Success: false, Outcome: "timeout",
 		PhaseSeconds:  map[string]float64{"dns": 0.001, "connect": 0.002, "tls": 0.01, "first_byte": 0.2, "transfer": 0.05},
 		OutcomeTotals: map[string]float64{"ok": 120, "timeout": 3},
-		CertExpiry:    at.Add(90 * 24 * time.Hour), IncidentsTotal: 2, IncidentOpen: true, OpenSince: at, RiskTotal: 1, LastProbe: at,
+		CertExpiry:    at.Add(90 * 24 * time.Hour), IncidentsTotal: 2, IncidentOpen: true, OpenSince: at, OpenOutcome: "timeout",
+		RiskTotal: 1, LastProbe: at,
 	})
 	s.SetPortal(&Portal{Target: "mirror", OutcomeTotals: map[string]float64{}}) // not probed since start
 	s.RecordRun("portal", "credit-portal", true, 250*time.Millisecond, at)
@@ -39,6 +40,13 @@ func TestCollectorExposition(t *testing.T) {
 	s.AddReportCheck("fetch_error", false)
 	s.SetSecurityIncidents(1)
 	s.SetCalendarHorizon(time.Date(2027, 12, 31, 0, 0, 0, 0, clock.Shanghai))
+	s.SetTargets([]TargetInfo{
+		{Target: "credit-portal", URL: "https://ops:secret@www.example-credit.gov.cn/index.html?token=abc#top", Site: "portal", Scored: true},
+		{Target: "mirror", URL: "https://backup.example-credit.gov.cn/", Site: "backup", Scored: false},
+	})
+	s.SetLinks(Links{StatusURL: "https://creditwatch.example.gov.cn/", RunbookURL: "https://creditwatch.example.gov.cn/runbooks/"})
+	s.SetSourceRejected("env-bureau", 2)
+	s.SetSourceRejected("office-objections", 0)
 
 	f, err := os.Open("testdata/exposition.prom")
 	if err != nil {
@@ -57,6 +65,31 @@ func TestCollectorExposition(t *testing.T) {
 	}
 	for _, p := range problems {
 		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+func TestDisplayURL(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"https://www.example.gov.cn/", "https://www.example.gov.cn/"},
+		{"https://user:pass@www.example.gov.cn/xydt/?page=2&token=s3cret#list", "https://www.example.gov.cn/xydt/"},
+		{"http://10.0.0.8:8080/index.jsp?", "http://10.0.0.8:8080/index.jsp"},
+		{"https://信用.example.cn/公示", "https://信用.example.cn/%E5%85%AC%E7%A4%BA"},
+		{"://broken", ""},
+		{"/relative/path", ""},
+	} {
+		if got := DisplayURL(tc.in); got != tc.want {
+			t.Errorf("DisplayURL(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestKeepRejectedDropsRemovedSources(t *testing.T) {
+	s := NewStore()
+	s.SetSourceRejected("a", 1)
+	s.SetSourceRejected("b", 3)
+	s.KeepRejected(map[string]bool{"a": true})
+	if n := testutil.CollectAndCount(NewCollector(s), "creditwatch_source_files_rejected"); n != 1 {
+		t.Errorf("rejected-file series = %d, want only the configured source's", n)
 	}
 }
 

@@ -93,7 +93,7 @@ var (
 	usccCodes = desc("uscc_codes",
 		"Distinct subject codes in publicity records, and how many of them are invalid or duplicated.", "state")
 	sourceErrors = desc("source_errors_total",
-		"Failures of a data source by reason (timeout, connect_error, http_status, unauthorized, bad_json, body_too_large, bad_record, unreadable_file).", "source", "reason")
+		"Failures of a data source by reason (timeout, connect_error, http_status, unauthorized, bad_json, body_too_large, bad_record, unreadable_file, unreadable_dir).", "source", "reason")
 	sourceOK = desc("source_last_success_timestamp_seconds",
 		"Time of a data source's last complete poll.", "source")
 	sourceRecords = desc("source_records_received_total",

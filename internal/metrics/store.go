@@ -30,9 +30,12 @@ type Portal struct {
 	IncidentsTotal int
 	IncidentOpen   bool
 	OpenSince      time.Time
-	RiskTotal      int
-	LastProbe      time.Time
-	LastError      string // for the status page only, never a label
+	// OpenOutcome is the outcome class the open incident was confirmed with (one of
+	// Outcomes); empty when none is open.
+	OpenOutcome string
+	RiskTotal   int
+	LastProbe   time.Time
+	LastError   string // for the status page only, never a label
 }
 
 // Run is the outcome of a collector's last run.
@@ -60,9 +63,13 @@ type state struct {
 	security      float64
 	securityKnown bool
 
-	sourceErrors  map[sourceKey]float64
-	sourceRecords map[sourceKey]float64
-	sourceOK      map[string]time.Time
+	sourceErrors   map[sourceKey]float64
+	sourceRecords  map[sourceKey]float64
+	sourceOK       map[string]time.Time
+	sourceRejected map[string]int // files rejected and still in an export directory, by source
+
+	targets []TargetInfo // the configured portal targets, in config order
+	links   Links
 }
 
 // Store holds the latest snapshots. Writers copy and swap; readers never block.

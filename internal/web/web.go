@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
+	"github.com/creditwatch/creditwatch/docs"
 	"github.com/creditwatch/creditwatch/internal/metrics"
 	"github.com/creditwatch/creditwatch/internal/service"
 )
@@ -59,6 +60,7 @@ func Handler(svc *service.Service, log *zap.Logger) http.Handler {
 	mux.Handle("POST /-/reload", RequireNonSimple(http.HandlerFunc(reload)))
 	mux.Handle("PUT /-/reload", RequireNonSimple(http.HandlerFunc(reload)))
 	mux.Handle("GET /{$}", &statusPage{svc: svc, log: log})
+	mux.Handle("GET /runbooks/{$}", newRunbooks(docs.Runbooks, log))
 	rep := &reports{svc: svc, log: log}
 	mux.HandleFunc("GET /reports/{$}", rep.index)
 	mux.HandleFunc("GET /reports/{file}", rep.month)
