@@ -61,6 +61,15 @@ func newDashboard(uid, title string, withTarget bool) *dashboard.DashboardBuilde
 	return d
 }
 
+// named joins an indicator series with creditwatch_indicator_info, for its Chinese name and
+// ledger row in the legend.
+func named(expr string) string {
+	return expr + ` * on (job, instance, indicator) group_left (name, ledger) creditwatch_indicator_info{` + base + `}`
+}
+
+// indicatorLegend shows an indicator by its Chinese name and ledger row.
+const indicatorLegend = "{{name}}（{{ledger}}）"
+
 // pageLink is a dashboard link to one of creditwatch's own pages.
 func pageLink(title, path, tooltip string) *dashboard.DashboardLinkBuilder {
 	return dashboard.NewDashboardLinkBuilder(title).Type(dashboard.DashboardLinkTypeLink).
@@ -135,13 +144,13 @@ func Overview() *dashboard.DashboardBuilder {
 		WithPanel(statPanel("对应满分", "上述指标的满分之和；与得分之差即已扣分数。", "none", 6, 5,
 			query(`sum(creditwatch_indicator_max_points{`+base+`} and creditwatch_indicator_points{`+base+`})`, "满分"))).
 		WithPanel(statPanel("基础指标门槛", "基础指标（门槛项）是否达标：未达标将影响示范城市评定，须立即处理。", "none", 12, 5,
-			query(`creditwatch_indicator_gate_pass{`+base+`}`, "{{indicator}}")).Mappings(gateWords)).
+			query(named(`creditwatch_indicator_gate_pass{`+base+`}`), indicatorLegend)).Mappings(gateWords)).
 		WithPanel(barPanel("各指标得分率（本考核周期）", "得分 ÷ 满分；低于 100% 的指标见状态页“下一步”。", "percentunit", 12, 10, 1,
-			query(`creditwatch_indicator_points{`+base+`} / creditwatch_indicator_max_points{`+base+`}`, "{{indicator}}"))).
+			query(named(`(creditwatch_indicator_points{`+base+`} / creditwatch_indicator_max_points{`+base+`})`), indicatorLegend))).
 		WithPanel(barPanel("各指标得分率（本月）", "本月内发生的扣分；月度报告按此口径。", "percentunit", 12, 10, 1,
-			query(`creditwatch_indicator_month_points{`+base+`} / creditwatch_indicator_max_points{`+base+`}`, "{{indicator}}"))).
+			query(named(`(creditwatch_indicator_month_points{`+base+`} / creditwatch_indicator_max_points{`+base+`})`), indicatorLegend))).
 		WithPanel(timePanel("失分走势", "各指标本考核周期已扣分数随时间的变化；每次上升即一次新的扣分。", "none", 24, 8,
-			query(`creditwatch_indicator_max_points{`+base+`} - creditwatch_indicator_points{`+base+`}`, "{{indicator}}"))).
+			query(named(`(creditwatch_indicator_max_points{`+base+`} - creditwatch_indicator_points{`+base+`})`), indicatorLegend))).
 		WithRow(dashboard.NewRowBuilder("creditwatch 自身运行状况")).
 		WithPanel(statPanel("采集器最近一次运行", "各采集器（门户探测、平台轮询、导出文件导入、信用报告检查）最近一次是否完成。", "none", 8, 6,
 			query(`creditwatch_collector_success{`+base+`}`, "{{collector}} {{target}}")).Mappings(okWords)).
