@@ -27,8 +27,8 @@ func run(args []string) int {
 	logFormat := a.Flag("log.format", "Log format: console or json.").Default("console").String()
 
 	serve := a.Command("serve", "Run the service.")
-	serveCfg := serve.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
-	serveStore := serve.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
+	serveCfg := configFlag(serve)
+	serveStore := storageFlag(serve)
 	serveVantage := serve.Flag("vantage", "Name of this vantage point, recorded with every probe.").Default("local").String()
 	serveWeb := kingpinflag.AddFlags(serve, ":9797")
 	serveExternal := serve.Flag("web.external-url", "URL under which the status page is reached, for the alerts' links (e.g. https://creditwatch.example.gov.cn/); default http://HOST:PORT/ of the first listen address.").String()
@@ -45,15 +45,15 @@ func run(args []string) int {
 	simTLS := simCmd.Flag("tls", "Serve HTTPS with a fresh self-signed certificate.").Bool()
 
 	checkConfig := a.Command("check-config", "Validate a configuration file, listing every problem.")
-	checkCfg := checkConfig.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
+	checkCfg := configFlag(checkConfig)
 
 	probe := a.Command("probe", "Probe the portal targets once and print what each answered; records nothing.")
-	probeCfg := probe.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
+	probeCfg := configFlag(probe)
 	probeTargets := probe.Flag("target", "Target to probe (repeatable); default all.").Strings()
 
 	score := a.Command("score", "Print the score card of the assessment period from the ledger.")
-	scoreCfg := score.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
-	scoreStore := score.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
+	scoreCfg := configFlag(score)
+	scoreStore := storageFlag(score)
 	scoreFormat := score.Flag("format", "Output format: text or json.").Default("text").Enum("text", "json")
 	scoreAsOf := score.Flag("as-of", "Print the card as it stood at the end of this day, YYYY-MM-DD (Asia/Shanghai); default now.").String()
 
@@ -82,8 +82,8 @@ func run(args []string) int {
 	reportFormat := reportGen.Flag("format", "html, print (PDF-ready HTML), csv or json.").Default("html").String()
 	reportOut := reportGen.Flag("out", "Output file; standard output when empty.").String()
 	reportRecompute := reportGen.Flag("recompute", "Recompute a finished (frozen) month from the ledger.").Bool()
-	reportCfg := reportGen.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
-	reportStore := reportGen.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
+	reportCfg := configFlag(reportGen)
+	reportStore := storageFlag(reportGen)
 	reportVerify := reportCmd.Command("verify", "Check a saved report: digest, every byte against its own data, signature, ledger.")
 	reportVerifyFile := reportVerify.Arg("file", "Report file (HTML, PDF-ready HTML, JSON, or CSV with --ledger).").Required().String()
 	reportVerifyKey := reportVerify.Flag("pubkey", "Trusted public key file of the office (PEM, or the base64 key of a report's footer).").String()
@@ -98,18 +98,18 @@ func run(args []string) int {
 	ledgerCmd := a.Command("ledger", "Back up, check and restore the ledger.")
 	ledgerBackup := ledgerCmd.Command("backup", "Write a consistent copy of the ledger, while creditwatch runs.")
 	ledgerBackupTo := ledgerBackup.Arg("file", "Backup file to write; must not exist.").Required().String()
-	ledgerBackupCfg := ledgerBackup.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
-	ledgerBackupStore := ledgerBackup.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
+	ledgerBackupCfg := configFlag(ledgerBackup)
+	ledgerBackupStore := storageFlag(ledgerBackup)
 	ledgerCheck := ledgerCmd.Command("check", "Run SQLite's integrity check and walk the hash chain.")
-	ledgerCheckCfg := ledgerCheck.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
-	ledgerCheckStore := ledgerCheck.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
+	ledgerCheckCfg := configFlag(ledgerCheck)
+	ledgerCheckStore := storageFlag(ledgerCheck)
 	ledgerRestore := ledgerCmd.Command("restore", "Put a checked backup in place of the ledger (creditwatch must be stopped).")
 	ledgerRestoreFrom := ledgerRestore.Flag("from", "Backup file, made by ledger backup.").Required().String()
-	ledgerRestoreCfg := ledgerRestore.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
-	ledgerRestoreStore := ledgerRestore.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
+	ledgerRestoreCfg := configFlag(ledgerRestore)
+	ledgerRestoreStore := storageFlag(ledgerRestore)
 	ledgerVerify := ledgerCmd.Command("verify", "Walk the hash chain and check incidents, risk events, reports, annotations, security incidents, baselines and non-conforming report checks against it.")
-	ledgerVerifyCfg := ledgerVerify.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
-	ledgerVerifyStore := ledgerVerify.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
+	ledgerVerifyCfg := configFlag(ledgerVerify)
+	ledgerVerifyStore := storageFlag(ledgerVerify)
 
 	incidentCmd := a.Command("incident", "Work with incidents.")
 	annotate := incidentCmd.Command("annotate", "Record a person's word on an incident (a new chained row, never an edit).")
@@ -117,15 +117,15 @@ func run(args []string) int {
 	annotateCause := annotate.Flag("cause", "maintenance (still counts), monitor_error (creditwatch's own mistake: void), confirmed or other.").Required().Enum("maintenance", "monitor_error", "confirmed", "other")
 	annotateNote := annotate.Flag("note", "What happened.").Required().String()
 	annotateBy := annotate.Flag("by", "Who says so.").Required().String()
-	annotateCfg := annotate.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
-	annotateStore := annotate.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
+	annotateCfg := configFlag(annotate)
+	annotateStore := storageFlag(annotate)
 
 	baselineCmd := a.Command("baseline", "Work with the pages' accepted baselines.")
 	baselineAccept := baselineCmd.Command("accept", "Accept the latest page the probe saw of a target as its new baseline, after a legitimate redesign.")
 	baselineTarget := baselineAccept.Arg("target", "Target name, as in the config.").Required().String()
 	baselineBy := baselineAccept.Flag("by", "Who accepts the page.").Required().String()
-	baselineCfg := baselineAccept.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
-	baselineStore := baselineAccept.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
+	baselineCfg := configFlag(baselineAccept)
+	baselineStore := storageFlag(baselineAccept)
 
 	securityCmd := a.Command("security", "Work with security incidents.")
 	securityRecord := securityCmd.Command("record", "Record an intrusion found otherwise, or a security incident the authorities notified; it counts like a detected one.")
@@ -134,8 +134,8 @@ func run(args []string) int {
 	securityKind := securityRecord.Flag("kind", "intrusion (found otherwise, on the sharing platform too) or notified (by the authorities).").Required().Enum("intrusion", "notified")
 	securityNote := securityRecord.Flag("note", "What happened.").Required().String()
 	securityBy := securityRecord.Flag("by", "Who records it.").Required().String()
-	securityCfg := securityRecord.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
-	securityStore := securityRecord.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
+	securityCfg := configFlag(securityRecord)
+	securityStore := storageFlag(securityRecord)
 
 	calCmd := a.Command("calendar", "Export the official working calendar.")
 	calAM := calCmd.Command("alertmanager", "Print Alertmanager time intervals of working days and holidays.")
@@ -229,4 +229,14 @@ func run(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// configFlag adds --config.file to a command.
+func configFlag(cmd *kingpin.CmdClause) *string {
+	return cmd.Flag("config.file", "Configuration file.").Default("creditwatch.yml").String()
+}
+
+// storageFlag adds --storage.path to a command.
+func storageFlag(cmd *kingpin.CmdClause) *string {
+	return cmd.Flag("storage.path", "Ledger file; overrides storage.path of the config.").String()
 }
