@@ -58,7 +58,7 @@ func Handler(svc *service.Service, log *zap.Logger) http.Handler {
 	}
 	mux.Handle("POST /-/reload", RequireNonSimple(http.HandlerFunc(reload)))
 	mux.Handle("PUT /-/reload", RequireNonSimple(http.HandlerFunc(reload)))
-	mux.Handle("GET /{$}", &statusPage{svc: svc, log: log})
+	registerStatus(mux, svc, log)
 	rep := &reports{svc: svc, log: log}
 	mux.HandleFunc("GET /reports/{$}", rep.index)
 	mux.HandleFunc("GET /reports/{file}", rep.month)
