@@ -390,15 +390,16 @@ func portalActions(r scoring.Result, c *card.Card, targets []targetView) []actio
 	for _, t := range targets {
 		switch t.State.Code {
 		case StateDown, StateRecovering:
-			a := action{Text: fmt.Sprintf("恢复 %s（%s）的访问：%s", t.Name, t.URL, t.State.Word), Urgent: true}
+			since := ""
+			if !t.OpenSince.IsZero() {
+				since = "自 " + t.OpenSince.In(clock.Shanghai).Format("2006-01-02 15:04") + " 起"
+			}
+			a := action{Text: fmt.Sprintf("恢复 %s（%s）的访问：%s不可访问", t.Name, t.URL, since), Urgent: true}
 			switch {
 			case t.State.Code == StateRecovering:
-				a.Text, a.Urgent = fmt.Sprintf("确认 %s（%s）已恢复：事件进行中，最近一次探测正常", t.Name, t.URL), false
+				a.Text, a.Urgent = fmt.Sprintf("确认 %s（%s）已恢复：%s的事件仍在进行，最近一次探测正常", t.Name, t.URL, since), false
 			case t.OpenIncident == 0 && t.OpenSince.IsZero():
 				a.Text, a.Urgent = fmt.Sprintf("留意 %s（%s）：最近一次探测失败，尚未确认为事件", t.Name, t.URL), false
-			}
-			if !t.OpenSince.IsZero() {
-				a.Text += "，自 " + t.OpenSince.In(clock.Shanghai).Format("2006-01-02 15:04") + " 起"
 			}
 			if t.Outcome != "" && t.Outcome != "ok" {
 				a.Items = []string{"最近一次探测：" + zh.OutcomeName(t.Outcome) + errorSuffix(t.LastError)}

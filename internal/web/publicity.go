@@ -28,6 +28,7 @@ type issuesView struct {
 
 type issueGroup struct {
 	Issue, Name, Rule string
+	Short             string // the rule column of a record without rules broken
 	Count             int
 	Records           []publicity.IssueRecord
 }
@@ -99,6 +100,7 @@ func (g *gatherer) issues(ctx context.Context, c *card.Card) (*issuesView, error
 	v := &issuesView{AsOf: clock.Date(clock.LastDay(c.At)), DeadlineDays: g.cfg.Publicity.DeadlineWorkdays}
 	for _, is := range publicity.IssueOrder {
 		v.Groups = append(v.Groups, issueGroup{Issue: is, Name: publicity.IssueNamesZH[is], Rule: issueRuleText(is, v.DeadlineDays),
+			Short: fmt.Sprintf("决定之日起 %d 个工作日内上报", v.DeadlineDays),
 			Count: list.Counts[is], Records: list.Records[is]})
 	}
 	return v, nil

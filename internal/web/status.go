@@ -22,7 +22,6 @@ import (
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/metrics"
 	"github.com/creditwatch/creditwatch/internal/scoring"
-	"github.com/creditwatch/creditwatch/internal/service"
 )
 
 //go:embed templates/*.tmpl
@@ -60,7 +59,7 @@ var statusTmpl = template.Must(template.New("status.html.tmpl").Funcs(funcs).Par
 // statusPage serves the status page, its CSV of the records behind the publicity counts,
 // and the JSON API and badges made from the same data.
 type statusPage struct {
-	svc     *service.Service
+	svc     statusSource
 	log     *zap.Logger
 	history dayHistory
 	issues  issueCache
@@ -95,6 +94,15 @@ type statusData struct {
 	Reports   *card.Reports
 	Security  *card.Security
 	ListPages []card.ListPage
+}
+
+// statusSource is what the status page reads: the running service, or a test's fixture.
+type statusSource interface {
+	Config() *config.Config
+	Ledger() *ledger.Ledger
+	Store() *metrics.Store
+	Settings() card.Settings
+	Clock() clock.Clock
 }
 
 // errNoCard is returned before the first card is computed.

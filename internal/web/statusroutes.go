@@ -4,13 +4,11 @@ import (
 	"net/http"
 
 	"go.uber.org/zap"
-
-	"github.com/creditwatch/creditwatch/internal/service"
 )
 
 // registerStatus adds the status page and what is made from its data: the CSV of the
 // records behind the publicity counts, the JSON API (docs/api.md) and the badges.
-func registerStatus(mux *http.ServeMux, svc *service.Service, log *zap.Logger) {
+func registerStatus(mux *http.ServeMux, svc statusSource, log *zap.Logger) {
 	p := &statusPage{svc: svc, log: log}
 	mux.Handle("GET /{$}", p)
 	mux.HandleFunc("GET /publicity/issues.csv", p.issuesCSV)

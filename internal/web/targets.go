@@ -187,6 +187,7 @@ const (
 	sparkBucket  = 15 * time.Minute
 	sparkWidth   = 288
 	sparkHeight  = 32
+	sparkJoin    = 4 // buckets: an hour
 )
 
 // sparkWindow is the sparkline's 24 hours: whole buckets up to the one now is in.
@@ -221,19 +222,22 @@ func sparklineOf(buckets []ledger.ResponseBucket, from, to time.Time) sparkline 
 	for _, b := range buckets {
 		top = max(top, b.MeanSeconds)
 	}
+	// The line joins the buckets with good probes; it breaks where a bucket had only failed
+	// probes, or where nothing was probed for more than an hour.
 	var path strings.Builder
-	prev := -2
+	prev := -sparkBuckets
 	for _, b := range buckets {
 		x := xOf(b.Start, from)
+		i := int(b.Start.Sub(from) / sparkBucket)
 		if b.Failed > 0 {
 			s.Fails = append(s.Fails, x)
 		}
 		if b.Probes == b.Failed {
+			prev = -sparkBuckets
 			continue
 		}
-		i := int(b.Start.Sub(from) / sparkBucket)
 		y := float64(sparkHeight-2) - b.MeanSeconds/top*float64(sparkHeight-6)
-		if i != prev+1 {
+		if i-prev > sparkJoin {
 			// A new segment; l0 0 draws a lone point as a dot (round caps).
 			fmt.Fprintf(&path, "M%d %.1f l0 0 ", x, y)
 		} else {
