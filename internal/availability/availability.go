@@ -25,13 +25,27 @@ type Watched struct {
 
 // Load reads the runs and watch spans of [from, to) from the ledger.
 func Load(ctx context.Context, l *ledger.Ledger, from, to time.Time) (*Watched, error) {
+	return load(ctx, l, from, to, false)
+}
+
+// LoadLive is Load for the process that is running now (serve, whose status page asks): its
+// run, the latest one and not stopped, lasts until to, not only until its last heartbeat.
+func LoadLive(ctx context.Context, l *ledger.Ledger, from, to time.Time) (*Watched, error) {
+	return load(ctx, l, from, to, true)
+}
+
+func load(ctx context.Context, l *ledger.Ledger, from, to time.Time, live bool) (*Watched, error) {
 	runs, err := l.Runs(ctx, from, to)
 	if err != nil {
 		return nil, err
 	}
 	var ivs []timeset.Interval
-	for _, r := range runs {
-		ivs = append(ivs, timeset.Interval{From: r.StartedAt, To: r.End()})
+	for i, r := range runs {
+		end := r.End()
+		if live && i == len(runs)-1 && r.StoppedAt.IsZero() {
+			end = to
+		}
+		ivs = append(ivs, timeset.Interval{From: r.StartedAt, To: end})
 	}
 	w := &Watched{From: from, To: to, Runs: timeset.Of(ivs...).Within(from, to), Targets: map[string]timeset.Set{}}
 	spans, err := l.WatchSpans(ctx, from, to)

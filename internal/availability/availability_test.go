@@ -1,6 +1,8 @@
 package availability
 
 import (
+	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -58,4 +60,50 @@ func deref(p *float64) any {
 		return nil
 	}
 	return *p
+}
+
+// The running process's run lasts until now for LoadLive, until its last heartbeat for Load;
+// a run that stopped, or one that is not the latest (killed), is never extended.
+func TestLoadLive(t *testing.T) {
+	ctx := context.Background()
+	l, err := ledger.Open(ctx, filepath.Join(t.TempDir(), "l.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	t0 := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	var probes []ledger.Probe
+	for at := t0; at.Before(t0.Add(3 * time.Hour)); at = at.Add(30 * time.Second) {
+		probes = append(probes, ledger.Probe{Target: "portal", StartedAt: at, Outcome: "ok", Interval: 30 * time.Second})
+	}
+	if err := l.ImportProbes(ctx, probes); err != nil {
+		t.Fatal(err)
+	}
+	killed, _ := l.StartRun(ctx, t0, "v", "a")
+	l.Heartbeat(ctx, killed, t0.Add(time.Hour)) // killed: its last heartbeat at 1 h
+	live, _ := l.StartRun(ctx, t0.Add(2*time.Hour), "v", "a")
+	l.Heartbeat(ctx, live, t0.Add(2*time.Hour+30*time.Second))
+	now := t0.Add(2*time.Hour + 50*time.Second)
+	for _, c := range []struct {
+		load func(context.Context, *ledger.Ledger, time.Time, time.Time) (*Watched, error)
+		want time.Duration
+	}{
+		{Load, time.Hour + 30*time.Second},
+		{LoadLive, time.Hour + 50*time.Second},
+	} {
+		w, err := c.load(ctx, l, t0, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := w.Targets["portal"].Duration(); got != c.want {
+			t.Errorf("watched %v, want %v", got, c.want)
+		}
+	}
+	if err := l.StopRun(ctx, live, t0.Add(2*time.Hour+40*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	w, _ := LoadLive(ctx, l, t0, now)
+	if got := w.Targets["portal"].Duration(); got != time.Hour+40*time.Second {
+		t.Errorf("a stopped run extended: watched %v", got)
+	}
 }

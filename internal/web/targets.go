@@ -370,7 +370,7 @@ func (g *gatherer) targetViews(ctx context.Context) ([]targetView, error) {
 	now := g.now
 	barFrom := clock.Day(now).AddDate(0, 0, 1-HistoryDays)
 	from := earliest(barFrom, g.periodStart, now.Add(-30*24*time.Hour))
-	w, err := availability.Load(ctx, g.ledger, from, now)
+	w, err := availability.LoadLive(ctx, g.ledger, from, now)
 	if err != nil {
 		return nil, err
 	}
