@@ -126,6 +126,7 @@ assessment: {city: 测试市, period_start: %s}
 	checks := map[string][]string{
 		"[data-state]":               {"正常", "不可访问"},
 		"#headline":                  {"可监测指标"},
+		".uptime-24h":                {"100.00 %\n0.00 %"}, // the live run counts up to now, not to its last heartbeat
 		"section.target":             {"近24小时", "近30天", "本考核周期", "证书到期", "最近探测", "连接"},
 		"#sources":                   {"penalties", "行政处罚"},
 		"#rejected-files":            {"2026-11-20 处罚.csv"},
