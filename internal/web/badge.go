@@ -115,7 +115,8 @@ func (p *statusPage) badgeUptime(w http.ResponseWriter, r *http.Request) {
 	writeBadge(w, badgeSVG(name+" "+label, uptimeText(ratio), uptimeColour(ratio)))
 }
 
-// badgeScore is /badge/score: the observable points held out of those that can be observed.
+// badgeScore is /badge/score: the card's headline in two parts, the observable points and
+// those lost ("可监测指标 17 分 | 已扣 2 分"), with the basic indicators failing.
 func (p *statusPage) badgeScore(w http.ResponseWriter, r *http.Request) {
 	c := p.svc.Store().Card()
 	if c == nil {
@@ -125,18 +126,21 @@ func (p *statusPage) badgeScore(w http.ResponseWriter, r *http.Request) {
 	var most, lost float64
 	failing := 0
 	for _, res := range c.Results {
-		if !res.Observable || !res.Known {
+		if !res.Observable {
 			continue
 		}
-		if res.Gate && !res.GatePass {
-			failing++
+		if res.Gate && res.MaxPoints == 0 {
+			if res.Known && !res.GatePass {
+				failing++
+			}
+			continue
 		}
-		if res.MaxPoints > 0 {
-			most += res.MaxPoints
+		most += res.MaxPoints
+		if res.Known {
 			lost += res.Lost()
 		}
 	}
-	value := zh.FormatPoints(most-lost) + " / " + zh.FormatPoints(most) + " 分"
+	value := "已扣 " + zh.FormatPoints(lost) + " 分"
 	colour := badgeGreen
 	switch {
 	case failing > 0:
@@ -145,5 +149,5 @@ func (p *statusPage) badgeScore(w http.ResponseWriter, r *http.Request) {
 	case lost > 0:
 		colour = badgeYellow
 	}
-	writeBadge(w, badgeSVG("可监测指标", value, colour))
+	writeBadge(w, badgeSVG("可监测指标 "+zh.FormatPoints(most)+" 分", value, colour))
 }

@@ -249,7 +249,7 @@ func TestStatusHandlers(t *testing.T) {
 		{"/api/v1/incidents?from=2026-13-01", "application/json", 400, []string{"from 应为"}},
 		{"/api/v1/incidents?from=2026-11-27&to=2026-11-01", "application/json", 400, []string{"from 应早于 to"}},
 		{"/api/v1/incidents?open=maybe", "application/json", 400, []string{"open 应为"}},
-		{"/badge/score", "image/svg+xml", 200, []string{"可监测指标"}},
+		{"/badge/score", "image/svg+xml", 200, []string{"可监测指标 17 分：已扣 2 分，2 项门槛未达标"}},
 		{"/badge/credit-portal/uptime", "image/svg+xml", 200, []string{"97.92 %"}},
 		{"/badge/credit-portal/uptime?window=24h", "image/svg+xml", 200, []string{"87.50 %"}},
 		{"/badge/credit-portal/uptime?window=period", "image/svg+xml", 200, []string{"98.96 %"}},
