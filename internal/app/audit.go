@@ -75,7 +75,12 @@ func Audit(ctx context.Context, o AuditOptions) error {
 	enc := json.NewEncoder(w)
 	var nViolations, nWarnings int
 	var sample []publicity.Violation
-	opts := auditfile.Options{Kind: kind, From: from, AsOf: asOf, Calendar: cal, Allowed: allowed,
+	issues, err := newIssueSpill()
+	if err != nil {
+		return err
+	}
+	defer issues.close()
+	opts := auditfile.Options{Kind: kind, From: from, AsOf: asOf, Calendar: cal, Allowed: allowed, Issue: issues.add,
 		Violation: func(v publicity.Violation) error {
 			if v.Rule == publicity.RuleCodeWarning {
 				nWarnings++
@@ -104,12 +109,15 @@ func Audit(ctx context.Context, o AuditOptions) error {
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("spilling violations: %w", err)
 	}
+	if err := issues.flush(); err != nil {
+		return err
+	}
 	results := auditCard(res)
 	switch o.Format {
 	case "json":
-		return writeAuditJSON(o.Out, res, results, spill)
+		return writeAuditJSON(o.Out, res, results, spill, issues)
 	default:
-		return writeAuditText(o.Out, o.File, res, results, nViolations, nWarnings, sample)
+		return writeAuditText(o.Out, o.File, res, results, nViolations, nWarnings, sample, issues)
 	}
 }
 
@@ -201,7 +209,7 @@ func knownResults(obs map[string]scoring.Observation) []scoring.Result {
 	return out
 }
 
-func writeAuditJSON(out io.Writer, res *publicity.Result, card []scoring.Result, spill *os.File) error {
+func writeAuditJSON(out io.Writer, res *publicity.Result, card []scoring.Result, spill *os.File, issues *issueSpill) error {
 	head, err := json.Marshal(struct {
 		*publicity.Result
 		Indicators []cardRow `json:"indicators"`
@@ -213,6 +221,10 @@ func writeAuditJSON(out io.Writer, res *publicity.Result, card []scoring.Result,
 	// printed without holding them in memory.
 	bw := bufio.NewWriter(out)
 	bw.Write(head[:len(head)-1])
+	bw.WriteByte(',')
+	if err := issues.writeJSON(bw); err != nil {
+		return err
+	}
 	bw.WriteString(`,"violations":[`)
 	if _, err := spill.Seek(0, io.SeekStart); err != nil {
 		return err
@@ -234,7 +246,8 @@ func writeAuditJSON(out io.Writer, res *publicity.Result, card []scoring.Result,
 
 func pct(v float64) string { return fmt.Sprintf("%.2f%%", v*100) }
 
-func writeAuditText(out io.Writer, file string, res *publicity.Result, results []scoring.Result, n, nWarnings int, sample []publicity.Violation) error {
+func writeAuditText(out io.Writer, file string, res *publicity.Result, results []scoring.Result, n, nWarnings int,
+	sample []publicity.Violation, issues *issueSpill) error {
 	kind := publicity.KindNamesZH[res.Kind]
 	fmt.Fprintf(out, "“双公示”%s数据审核 · %s · 考核期间 %s 至 %s\n\n", kind, file, res.From, res.AsOf)
 	fmt.Fprintf(out, "期内决定的记录 %d 条：应报 %d，已上报 %d，合规 %d，及时 %d，即将到期未报 %d\n", res.Total, res.Due, res.Reported, res.Compliant, res.Timely, res.DueSoon)
@@ -259,6 +272,7 @@ func writeAuditText(out io.Writer, file string, res *publicity.Result, results [
 		fmt.Fprintf(out, "  %s：记录 %d，应报 %d，已报 %d，合规 %d，及时 %d；上报率 %s，合规率 %s，及时率 %s\n", d.Department,
 			d.Total, d.Due, d.Reported, d.Compliant, d.Timely, pct(d.UploadRatio), pct(d.ComplianceRatio), pct(d.TimelinessRatio))
 	}
+	issues.writeText(out, publicity.DefaultDeadlineWorkdays)
 	if nWarnings > 0 {
 		fmt.Fprintf(out, "\n代码提示 %d 处（登记管理部门与机构类别组合或行政区划不在已知表中；代码有效，不计入重错率）\n", nWarnings)
 	}

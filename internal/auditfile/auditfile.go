@@ -30,6 +30,9 @@ type Options struct {
 	// Violation, when set, receives every violation as it is found, and every code warning
 	// (rule publicity.RuleCodeWarning), which is listed but never counted.
 	Violation func(publicity.Violation) error
+	// Issue, when set, receives every record counted in the period that is overdue, due
+	// soon, late or faulty, once per issue, in file order.
+	Issue func(publicity.IssueRecord) error
 }
 
 // ErrUnreadable wraps every failure to read the file (as opposed to findings in it).
@@ -80,9 +83,16 @@ func Run(ctx context.Context, path string, o Options) (*publicity.Result, error)
 			return nil, fmt.Errorf("%w: %s: %w", ErrUnreadable, path, err)
 		}
 		rec := publicity.Record{Kind: o.Kind, Row: row.Line, Header: header, Values: row.Values}
-		vs, _ := a.Add(rec)
+		f := a.AddRecord(rec)
+		if o.Issue != nil {
+			for _, ir := range f.IssueRecords(rec) {
+				if err := o.Issue(ir); err != nil {
+					return nil, err
+				}
+			}
+		}
 		if o.Violation != nil {
-			for _, v := range append(vs, a.Checker.CodeWarnings(rec)...) {
+			for _, v := range append(f.Assessment.Violations, a.Checker.CodeWarnings(rec)...) {
 				if err := o.Violation(v); err != nil {
 					return nil, err
 				}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -62,9 +63,40 @@ func TestLedgerAgreesWithAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	audit, err := Run(ctx, "testdata/penalty.csv", Options{Kind: publicity.Penalty, From: view.From, AsOf: asOf})
+	var auditIssues []publicity.IssueRecord
+	audit, err := Run(ctx, "testdata/penalty.csv", Options{Kind: publicity.Penalty, From: view.From, AsOf: asOf,
+		Issue: func(r publicity.IssueRecord) error {
+			r.Row = 0
+			auditIssues = append(auditIssues, r)
+			return nil
+		}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The records behind the figures are the same whether read from the file or the ledger.
+	var ledgerIssues []publicity.IssueRecord
+	if err := l.EachPublicityIssue(ctx, view, next, func(r publicity.IssueRecord) error {
+		ledgerIssues = append(ledgerIssues, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	byKey := func(rs []publicity.IssueRecord) map[string]publicity.IssueRecord {
+		m := map[string]publicity.IssueRecord{}
+		for _, r := range rs {
+			m[r.Issue+" "+r.ID] = r
+		}
+		return m
+	}
+	a, b := byKey(auditIssues), byKey(ledgerIssues)
+	for k, r := range a {
+		if lr, ok := b[k]; ok && r.DecidedOn == "" {
+			lr.DecidedOn = "" // the ledger dates an unreadable decision the day the record arrived
+			b[k] = lr
+		}
+	}
+	if len(auditIssues) == 0 || !reflect.DeepEqual(a, b) || len(a) != len(auditIssues) {
+		t.Errorf("the audit's records behind the figures %+v\nthe ledger's %+v", auditIssues, ledgerIssues)
 	}
 	if len(figs) != len(audit.Departments) {
 		t.Fatalf("ledger has %d departments, audit %d", len(figs), len(audit.Departments))

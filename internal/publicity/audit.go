@@ -211,11 +211,17 @@ func NewAuditor(kind Kind, from, asOf time.Time, cal *workday.Calendar, allowed 
 // Add audits one record: it returns the record's violations and status, and tallies both
 // when the record counts in the period.
 func (a *Auditor) Add(r Record) ([]Violation, Status) {
+	f := a.AddRecord(r)
+	return f.Assessment.Violations, f.Status
+}
+
+// AddRecord audits one record as Add does, and returns all that was concluded of it.
+func (a *Auditor) AddRecord(r Record) Finding {
 	as := Assess(r, a.Checker, a.Calendar, a.deadline(), func(w string) { a.warnings[w] = true })
 	st := as.StatusAt(a.AsOf, a.nextWorkday())
 	if !as.InPeriod(a.From, a.AsOf) {
 		a.outside++
-		return as.Violations, st
+		return Finding{Assessment: as, Status: st}
 	}
 	d := a.depts[as.Department]
 	if d == nil {
@@ -228,7 +234,7 @@ func (a *Auditor) Add(r Record) ([]Violation, Status) {
 	if as.SubjectCode != "" && a.Codes != nil && a.codeErr == nil {
 		a.codeErr = a.Codes.Add(as.SubjectCode, as.SubjectName, as.CodeValid)
 	}
-	return as.Violations, st
+	return Finding{Assessment: as, Status: st, Counted: true}
 }
 
 func (f *Figures) add(st Status, vs []Violation) {

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/availability"
 	"github.com/creditwatch/creditwatch/internal/card"
 	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/config"
@@ -12,100 +13,32 @@ import (
 	"github.com/creditwatch/creditwatch/internal/timeset"
 )
 
-// watched is what creditwatch watched in a month: the runs of the monitor (from its start
-// to its clean stop, or its last heartbeat when it was killed), and each target's watch
-// spans within them.
-type watched struct {
-	runs    timeset.Set
-	targets map[string]timeset.Set
-}
-
-func watchedTime(ctx context.Context, l *ledger.Ledger, from, to time.Time) (*watched, error) {
-	runs, err := l.Runs(ctx, from, to)
-	if err != nil {
-		return nil, err
-	}
-	var ivs []timeset.Interval
-	for _, r := range runs {
-		ivs = append(ivs, timeset.Interval{From: r.StartedAt, To: r.End()})
-	}
-	w := &watched{runs: timeset.Of(ivs...).Within(from, to), targets: map[string]timeset.Set{}}
-	spans, err := l.WatchSpans(ctx, from, to)
-	if err != nil {
-		return nil, err
-	}
-	byTarget := map[string][]timeset.Interval{}
-	for _, s := range spans {
-		byTarget[s.Target] = append(byTarget[s.Target], timeset.Interval{From: s.From, To: s.To})
-	}
-	for t, ivs := range byTarget {
-		w.targets[t] = timeset.Of(ivs...).Intersect(w.runs)
-	}
-	return w, nil
-}
-
-// monitor says when creditwatch itself was running, and the gaps.
-func (w *watched) monitor(from, to time.Time) Monitor {
-	gaps := timeset.Of(timeset.Interval{From: from, To: to}).Minus(w.runs)
-	m := Monitor{WatchedSeconds: w.runs.Duration().Seconds(), UnknownSeconds: gaps.Duration().Seconds(), Gaps: []Span{}}
+// monitorOf says when creditwatch itself was running, and the gaps.
+func monitorOf(w *availability.Watched, from, to time.Time) Monitor {
+	gaps := timeset.Of(timeset.Interval{From: from, To: to}).Minus(w.Runs)
+	m := Monitor{WatchedSeconds: w.Runs.Duration().Seconds(), UnknownSeconds: gaps.Duration().Seconds(), Gaps: []Span{}}
 	for _, g := range gaps {
 		m.Gaps = append(m.Gaps, Span{From: stamp(g.From), To: stamp(g.To), Seconds: g.To.Sub(g.From).Seconds()})
 	}
 	return m
 }
 
-// targetTime is one target's month split into watched (voided incidents taken out), down
-// and the rest.
-type targetTime struct {
-	watched, down timeset.Set
-}
-
-func (tt targetTime) split(from, to time.Time) (watched, up, down, unknown time.Duration) {
-	w := tt.watched.Within(from, to)
-	dn := tt.down.Within(from, to)
-	return w.Duration(), w.Duration() - dn.Duration(), dn.Duration(), to.Sub(from) - w.Duration()
-}
-
-// timesOf splits each target's watched time by its incidents as of the month's end: down
-// while an incident was open, unknown while a voided one was (creditwatch's own mistake:
-// nobody knows whether the portal was up).
-func (w *watched) timesOf(incs []ledger.Incident, to time.Time) map[string]targetTime {
-	down, void := map[string][]timeset.Interval{}, map[string][]timeset.Interval{}
-	for _, i := range incs {
-		end := i.EndedAt
-		if i.Open() {
-			end = to
-		}
-		iv := timeset.Interval{From: i.StartedAt, To: end}
-		if i.Voided() {
-			void[i.Target] = append(void[i.Target], iv)
-		} else {
-			down[i.Target] = append(down[i.Target], iv)
-		}
-	}
-	out := map[string]targetTime{}
-	for t, ws := range w.targets {
-		ws = ws.Minus(timeset.Of(void[t]...))
-		out[t] = targetTime{watched: ws, down: timeset.Of(down[t]...).Intersect(ws)}
-	}
-	return out
-}
-
+// ratio is up ÷ watched rounded to six decimals, nil when nothing was watched.
 func ratio(up, watched time.Duration) *float64 {
-	if watched <= 0 {
-		return nil
+	r := availability.Ratio(up, watched)
+	if r != nil {
+		*r = round(*r, 6)
 	}
-	r := round(up.Seconds()/watched.Seconds(), 6)
-	return &r
+	return r
 }
 
-func addAvailability(ctx context.Context, l *ledger.Ledger, cfg *config.Config, d *Data, w *watched, from, to time.Time,
+func addAvailability(ctx context.Context, l *ledger.Ledger, cfg *config.Config, d *Data, w *availability.Watched, from, to time.Time,
 	portal *card.Portal) error {
 	names := map[string]bool{}
 	for _, t := range cfg.Portal.Targets {
 		names[t.Name] = true
 	}
-	for t := range w.targets {
+	for t := range w.Targets {
 		names[t] = true
 	}
 	days, err := l.ProbeDays(ctx, from, to)
@@ -120,7 +53,7 @@ func addAvailability(ctx context.Context, l *ledger.Ledger, cfg *config.Config, 
 		}
 		probeDays[ds.Target][ds.Day] = ds
 	}
-	times := w.timesOf(portal.Incidents, to)
+	times := w.TimesOf(portal.Incidents, to)
 	sorted := make([]string, 0, len(names))
 	for n := range names {
 		sorted = append(sorted, n)
@@ -136,8 +69,8 @@ func addAvailability(ctx context.Context, l *ledger.Ledger, cfg *config.Config, 
 	return addRiskEvents(ctx, l, d, from, to)
 }
 
-func targetMonth(name string, tt targetTime, days map[string]ledger.DayStats, from, to time.Time) Target {
-	watched, up, down, unknown := tt.split(from, to)
+func targetMonth(name string, tt availability.Time, days map[string]ledger.DayStats, from, to time.Time) Target {
+	watched, up, down, unknown := tt.Split(from, to)
 	t := Target{Name: name, WatchedSeconds: watched.Seconds(), UpSeconds: up.Seconds(), DownSeconds: down.Seconds(),
 		UnknownSeconds: unknown.Seconds(), UptimeRatio: ratio(up, watched), Days: []Day{}}
 	for day := from; day.Before(to); day = clock.NextDay(day) {
@@ -145,7 +78,7 @@ func targetMonth(name string, tt targetTime, days map[string]ledger.DayStats, fr
 		if end.After(to) {
 			end = to
 		}
-		dw, dup, ddown, _ := tt.split(day, end)
+		dw, dup, ddown, _ := tt.Split(day, end)
 		ds := days[clock.Date(day)]
 		t.Probes += ds.Probes
 		t.Good += ds.Good

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/availability"
 	"github.com/creditwatch/creditwatch/internal/card"
 	"github.com/creditwatch/creditwatch/internal/cases"
 	"github.com/creditwatch/creditwatch/internal/clock"
@@ -205,11 +206,11 @@ func Build(ctx context.Context, l *ledger.Ledger, cfg *config.Config, set card.S
 	}
 	d := &Data{City: cfg.Assessment.City, LedgerTitle: cfg.Assessment.LedgerTitle, Headline: zh.Headline(period.Results),
 		Month: o.Month, From: stamp(from), To: stamp(to), Complete: !o.Now.Before(end), PeriodFrom: stamp(period.From)}
-	w, err := watchedTime(ctx, l, from, to)
+	w, err := availability.Load(ctx, l, from, to)
 	if err != nil {
 		return nil, err
 	}
-	d.Monitor = w.monitor(from, to)
+	d.Monitor = monitorOf(w, from, to)
 	if err := addAvailability(ctx, l, cfg, d, w, from, to, month.Portal); err != nil {
 		return nil, err
 	}

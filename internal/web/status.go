@@ -2,15 +2,17 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
+	"errors"
 	"html/template"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/creditwatch/creditwatch/internal/clock"
+	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 	"github.com/creditwatch/creditwatch/internal/zh"
 
@@ -20,7 +22,6 @@ import (
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/metrics"
 	"github.com/creditwatch/creditwatch/internal/scoring"
-	"github.com/creditwatch/creditwatch/internal/service"
 )
 
 //go:embed templates/*.tmpl
@@ -38,8 +39,15 @@ var funcs = template.FuncMap{
 	"duration":     zh.FormatDuration,
 	"points":       zh.FormatPoints,
 	"explain":      zh.ExplainZH,
-	"percent":      func(v float64) string { return strconv.FormatFloat(v*100, 'f', 2, 64) + "%" },
-	"percent4":     func(v float64) string { return strconv.FormatFloat(v*100, 'f', 4, 64) + "%" },
+	"percent":      zh.Percent,
+	"uptime":       uptimeText,
+	"verdict":      zh.Verdict,
+	"indicator":    zh.IndicatorName,
+	"errorText":    zh.ErrorText,
+	"headline":     zh.Headline,
+	"ruleNames":    ruleNames,
+	"millis":       millis,
+	"minute":       func(t time.Time) string { return t.In(clock.Shanghai).Format("2006-01-02 15:04") },
 	"kindName":     func(k publicity.Kind) string { return publicity.KindNamesZH[k] },
 	"rule":         zh.RuleName,
 	"fetchClass":   zh.FetchClassName,
@@ -48,18 +56,13 @@ var funcs = template.FuncMap{
 
 var statusTmpl = template.Must(template.New("status.html.tmpl").Funcs(funcs).ParseFS(templates, "templates/status.html.tmpl"))
 
+// statusPage serves the status page, its CSV of the records behind the publicity counts,
+// and the JSON API and badges made from the same data.
 type statusPage struct {
-	svc *service.Service
-	log *zap.Logger
-}
-
-type targetRow struct {
-	Name, URL, State, StateClass, Outcome, LastError string
-	StatusCode                                       int
-	LastProbe                                        time.Time
-	Incidents, Risks                                 int
-	// Content says what the latest checked page shows.
-	Content, ContentClass string
+	svc     statusSource
+	log     *zap.Logger
+	history dayHistory
+	issues  issueCache
 }
 
 type incidentRow struct {
@@ -70,13 +73,19 @@ type incidentRow struct {
 type statusData struct {
 	Now          time.Time
 	PeriodStart  time.Time
-	Targets      []targetRow
+	City         string
+	LedgerTitle  string
+	Headline     string
+	Targets      []targetView
 	Incidents    []incidentRow
 	Outages      int
 	Risks        int
 	Card         []scoring.Result
 	Publicity    *card.Publicity
+	Issues       *issuesView
 	Cases        *card.Cases
+	Imports      importsView
+	NextSteps    []nextStep
 	EvidenceRows int
 	Observable   float64
 	Lost         float64
@@ -87,66 +96,105 @@ type statusData struct {
 	ListPages []card.ListPage
 }
 
-func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	cfg := p.svc.Config()
-	now := p.svc.Clock().Now()
-	c := p.svc.Store().Card()
+// statusSource is what the status page reads: the running service, or a test's fixture.
+type statusSource interface {
+	Config() *config.Config
+	Ledger() *ledger.Ledger
+	Store() *metrics.Store
+	Settings() card.Settings
+	Clock() clock.Clock
+}
+
+// errNoCard is returned before the first card is computed.
+var errNoCard = errors.New("no score card yet")
+
+// gatherer reads what a status page (or the API) shows, as of now.
+type gatherer struct {
+	cfg         *config.Config
+	ledger      *ledger.Ledger
+	store       *metrics.Store
+	settings    card.Settings
+	now         time.Time
+	periodStart time.Time
+	incidents   []ledger.Incident // overlapping the last 90 days and the period, as they stand now
+	history     *dayHistory
+	issueCache  *issueCache
+}
+
+func (p *statusPage) gatherer() *gatherer {
+	return &gatherer{cfg: p.svc.Config(), ledger: p.svc.Ledger(), store: p.svc.Store(), settings: p.svc.Settings(),
+		now: p.svc.Clock().Now(), history: &p.history, issueCache: &p.issues}
+}
+
+// gather reads the whole status page's data.
+func (g *gatherer) gather(ctx context.Context) (*statusData, error) {
+	c := g.store.Card()
 	if c == nil {
-		http.Error(w, "评分尚未完成，请稍后刷新", http.StatusServiceUnavailable)
-		return
+		return nil, errNoCard
 	}
-	d := statusData{Now: now, PeriodStart: c.From, Card: c.Results, Outages: len(c.Portal.Outages)}
+	g.periodStart = c.From
+	d := &statusData{Now: g.now, PeriodStart: c.From, Card: c.Results, Outages: len(c.Portal.Outages),
+		City: g.cfg.Assessment.City, LedgerTitle: g.cfg.Assessment.LedgerTitle, Headline: zh.Headline(c.Results)}
 	if pub := c.Publicity; pub != nil && pub.Watched {
 		d.Publicity = pub
 	}
 	if cs := c.Cases; cs != nil && (cs.HaveObjections || cs.HaveRepairs) {
 		d.Cases = cs
 	}
-	for _, t := range cfg.Portal.Targets {
-		row := targetRow{Name: t.Name, URL: t.URL, State: "尚未探测", StateClass: "unknown"}
-		if s, ok := p.svc.Store().Portal(t.Name); ok {
-			row.Incidents, row.Risks = s.IncidentsTotal, s.RiskTotal
-			if s.Probed {
-				row.Outcome, row.LastError, row.StatusCode, row.LastProbe = s.Outcome, s.LastError, s.StatusCode, s.LastProbe
-				row.State, row.StateClass = "正常", "up"
-				if !s.Success {
-					row.State, row.StateClass = "探测失败", "risk"
-				}
-			}
-			if s.IncidentOpen {
-				row.State, row.StateClass = "不可访问（事件进行中）", "down"
-			}
-		}
-		row.Content, row.ContentClass = contentState(p.svc.Store(), t.Name)
-		d.Targets = append(d.Targets, row)
+	from := earliest(c.From, clock.Day(g.now).AddDate(0, 0, 1-HistoryDays), g.now.Add(-30*24*time.Hour))
+	var err error
+	if g.incidents, err = g.ledger.Incidents(ctx, from, g.now, false); err != nil {
+		return nil, err
 	}
-	p.addContent(&d, c)
-	incs, err := p.svc.Ledger().Incidents(r.Context(), d.PeriodStart, now, false)
-	if err != nil {
-		p.log.Error("status page: listing incidents failed", zap.Error(err))
-		http.Error(w, "读取台账失败", http.StatusInternalServerError)
-		return
+	if d.Targets, err = g.targetViews(ctx); err != nil {
+		return nil, err
 	}
-	for _, i := range incs {
-		end := i.EndedAt
-		if i.Open() {
-			end = now
+	g.addContent(d, c)
+	for _, i := range g.incidents {
+		if i.Open() || !i.EndedAt.Before(d.PeriodStart) {
+			end := i.EndedAt
+			if i.Open() {
+				end = g.now
+			}
+			d.Incidents = append(d.Incidents, incidentRow{Incident: i, Duration: end.Sub(i.StartedAt)})
 		}
-		d.Incidents = append(d.Incidents, incidentRow{Incident: i, Duration: end.Sub(i.StartedAt)})
 	}
 	sort.SliceStable(d.Incidents, func(a, b int) bool { return d.Incidents[a].StartedAt.After(d.Incidents[b].StartedAt) })
-	risks, err := p.svc.Ledger().RiskEvents(r.Context(), d.PeriodStart, now)
-	if err == nil {
-		d.Risks = len(risks)
+	risks, err := g.ledger.RiskEvents(ctx, d.PeriodStart, g.now)
+	if err != nil {
+		return nil, err
 	}
-	for _, c := range d.Card {
-		if !c.Observable {
+	d.Risks = len(risks)
+	for _, r := range d.Card {
+		if !r.Observable {
 			d.EvidenceRows++
 		}
-		if c.Known && c.MaxPoints > 0 {
-			d.Observable += c.MaxPoints
-			d.Lost += c.Lost()
+		if r.Known && r.MaxPoints > 0 {
+			d.Observable += r.MaxPoints
+			d.Lost += r.Lost()
 		}
+	}
+	if d.Issues, err = g.issues(ctx, c); err != nil {
+		return nil, err
+	}
+	if d.Imports, err = g.imports(ctx); err != nil {
+		return nil, err
+	}
+	d.NextSteps = nextSteps(nextStepInputs{card: c, issues: d.Issues, targets: d.Targets, imports: d.Imports,
+		calendar: g.settings.Calendar, cases: g.settings.Cases})
+	return d, nil
+}
+
+func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	d, err := p.gatherer().gather(r.Context())
+	if errors.Is(err, errNoCard) {
+		http.Error(w, "评分尚未完成，请稍后刷新", http.StatusServiceUnavailable)
+		return
+	}
+	if err != nil {
+		p.log.Error("status page: reading the ledger failed", zap.Error(err))
+		http.Error(w, "读取台账失败", http.StatusInternalServerError)
+		return
 	}
 	var buf bytes.Buffer
 	if err := statusTmpl.Execute(&buf, d); err != nil {
@@ -156,6 +204,14 @@ func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Write(buf.Bytes())
+}
+
+// uptimeText is an uptime ratio as people read it: "无数据" when nothing was watched.
+func uptimeText(r *float64) string {
+	if r == nil {
+		return "无数据"
+	}
+	return zh.Percent(*r)
 }
 
 // contentState says, for the targets table, what the target's latest checked page shows.
@@ -187,13 +243,13 @@ func contentState(s *metrics.Store, target string) (string, string) {
 
 // addContent puts what the portal shows on the page: the card's report checks and security
 // incidents, and the configured list pages' freshness.
-func (p *statusPage) addContent(d *statusData, c *card.Card) {
-	if r := c.Reports; r != nil && (r.Checks > 0 || p.svc.Config().CreditReports.Enabled()) {
+func (g *gatherer) addContent(d *statusData, c *card.Card) {
+	if r := c.Reports; r != nil && (r.Checks > 0 || g.cfg.CreditReports.Enabled()) {
 		d.Reports = r
 	}
 	d.Security = c.Security
 	lists := map[string]bool{}
-	for _, t := range p.svc.Config().Portal.Targets {
+	for _, t := range g.cfg.Portal.Targets {
 		lists[t.Name] = t.Freshness != nil
 	}
 	for _, lp := range c.ListPages {

@@ -59,7 +59,7 @@ func Handler(svc *service.Service, log *zap.Logger) http.Handler {
 	}
 	mux.Handle("POST /-/reload", RequireNonSimple(http.HandlerFunc(reload)))
 	mux.Handle("PUT /-/reload", RequireNonSimple(http.HandlerFunc(reload)))
-	mux.Handle("GET /{$}", &statusPage{svc: svc, log: log})
+	registerStatus(mux, svc, log)
 	mux.Handle("GET /runbooks/{$}", newRunbooks(docs.Runbooks, log))
 	rep := &reports{svc: svc, log: log}
 	mux.HandleFunc("GET /reports/{$}", rep.index)

@@ -71,7 +71,7 @@ func TestStatusPageEscapesOutsideText(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"&lt;img src=x onerror=alert(1)&gt;", "&lt;script&gt;x&lt;/script&gt;",
-		"不可访问（事件进行中）", "页面内容不符", "进行中", "五(四)1", "项台账条目需佐证材料"} {
+		`data-state="down">不可访问</span><span class="muted">事件进行中</span>`, "页面内容不符", "进行中", "五(四)1", "项台账条目需佐证材料"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}
@@ -124,7 +124,7 @@ func TestStatusPageShowsPublicityEscaped(t *testing.T) {
 	if strings.Contains(body, hostile) {
 		t.Error("department name rendered unescaped")
 	}
-	for _, want := range []string{"“双公示”数据", "&lt;script&gt;alert(&#34;局&#34;)&lt;/script&gt;", "行政处罚", "100.00%"} {
+	for _, want := range []string{"“双公示”数据", "&lt;script&gt;alert(&#34;局&#34;)&lt;/script&gt;", "行政处罚", "100.00 %"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}

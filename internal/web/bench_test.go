@@ -1,0 +1,145 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/creditwatch/creditwatch/internal/card"
+	"github.com/creditwatch/creditwatch/internal/clock"
+	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/ledger"
+	"github.com/creditwatch/creditwatch/internal/metrics"
+)
+
+var (
+	benchOnce sync.Once
+	benchFile string
+	benchErr  error
+)
+
+var benchTargets = []string{"credit-portal", "credit-list", "backup-portal"}
+
+// benchLedger is a ledger of 90 days of 30-second probes of 3 targets (777,600 probes),
+// every hundredth failed, with one run over the whole time; built once per test binary.
+func benchLedger(b *testing.B) string {
+	benchOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "creditwatch-status-bench")
+		if err != nil {
+			benchErr = err
+			return
+		}
+		benchFile = filepath.Join(dir, "ledger.db")
+		ctx := context.Background()
+		l, err := ledger.Open(ctx, benchFile)
+		if err != nil {
+			benchErr = err
+			return
+		}
+		defer l.Close()
+		from := fixtureNow.AddDate(0, 0, -90)
+		run, err := l.StartRun(ctx, from, "bench", "bench")
+		if err != nil {
+			benchErr = err
+			return
+		}
+		batch := make([]ledger.Probe, 0, 30000)
+		i := 0
+		for at := from; at.Before(fixtureNow); at = at.Add(30 * time.Second) {
+			for _, t := range benchTargets {
+				p := ledger.Probe{Target: t, Vantage: "bench", StartedAt: at, Duration: duration(at), Outcome: "ok", StatusCode: 200,
+					Interval: 30 * time.Second, CertExpiry: fixtureNow.AddDate(0, 2, 0)}
+				if i%100 == 0 {
+					p.Failed, p.Outcome, p.StatusCode = true, "http_status", 502
+				}
+				batch = append(batch, p)
+				i++
+			}
+			if len(batch) >= 30000 {
+				if benchErr = l.ImportProbes(ctx, batch); benchErr != nil {
+					return
+				}
+				batch = batch[:0]
+			}
+		}
+		if benchErr = l.ImportProbes(ctx, batch); benchErr != nil {
+			return
+		}
+		benchErr = l.Heartbeat(ctx, run, fixtureNow)
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchFile
+}
+
+func benchSource(b *testing.B) *fixture {
+	path := benchLedger(b)
+	ctx := context.Background()
+	var targets string
+	for _, t := range benchTargets {
+		targets += fmt.Sprintf("    - {name: %s, url: 'https://%s.example.gov.cn/', interval: 30s, timeout: 10s}\n", t, t)
+	}
+	cfg, err := config.Parse([]byte("portal:\n  targets:\n"+targets+"storage: {path: "+path+"}\n"), fixtureNow)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := ledger.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { l.Close() })
+	set, err := card.SettingsOf(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := &fixture{cfg: cfg, l: l, store: metrics.NewStore(), set: set, clk: clock.NewFake(fixtureNow)}
+	for _, t := range benchTargets {
+		f.store.SetPortal(&metrics.Portal{Target: t, Probed: true, Success: true, Outcome: "ok", StatusCode: 200,
+			LastProbe: fixtureNow.Add(-30 * time.Second), CertExpiry: fixtureNow.AddDate(0, 2, 0)})
+	}
+	f.rescore(b)
+	return f
+}
+
+// BenchmarkStatusPage is a page view over 90 days of 30-second probes of 3 targets: the
+// first view after a start (every settled day's probes read once), the views after it
+// (today's probes only), and, for comparison, what reading 90 days of probes costs.
+func BenchmarkStatusPage(b *testing.B) {
+	f := benchSource(b)
+	view := func(b *testing.B, p *statusPage) {
+		d, err := p.gatherer().gather(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := statusTmpl.Execute(io.Discard, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("first-view", func(b *testing.B) {
+		for b.Loop() {
+			view(b, &statusPage{svc: f, log: zap.NewNop()})
+		}
+	})
+	b.Run("next-views", func(b *testing.B) {
+		p := &statusPage{svc: f, log: zap.NewNop()}
+		view(b, p)
+		for b.Loop() {
+			view(b, p)
+		}
+	})
+	b.Run("probe-days-90d-uncached", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := f.l.ProbeDays(context.Background(), fixtureNow.AddDate(0, 0, -90), fixtureNow); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
