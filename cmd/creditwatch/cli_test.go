@@ -163,3 +163,25 @@ func TestCLIErrorsSayHowToFix(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditTextForPeople: the audit's text names each indicator in Chinese with its ledger
+// row, gates as 达标/未达标, percentages with two decimals, and lists the records behind
+// its counts.
+func TestAuditTextForPeople(t *testing.T) {
+	out, stderr, code := runCLI(t, "audit", "--kind", "penalty", "--as-of", "2026-11-27", "../../internal/auditfile/testdata/penalty.csv")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"上报率 90.91 % · 合规率 60.00 % · 及时率 80.00 %\n",
+		"重错率 22.22 %\n",
+		"  “双公示”上报率、合规率、及时率（基础指标4）：未达标（各项比率须均为 100 %：90.91 %、60.00 %、80.00 %）\n",
+		"  统一社会信用代码重错率（五(一)1）：0 / 1 分（",
+		"逾期未报 1 条",
+		"第12行 濮应急罚〔2026〕304号 · 濮阳市应急管理局 · 决定日期 2026-07-01，上报期限 2026-07-10\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("audit text lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -244,7 +244,7 @@ func writeAuditJSON(out io.Writer, res *publicity.Result, card []scoring.Result,
 	return bw.Flush()
 }
 
-func pct(v float64) string { return fmt.Sprintf("%.2f%%", v*100) }
+func pct(v float64) string { return zh.Percent(v) }
 
 func writeAuditText(out io.Writer, file string, res *publicity.Result, results []scoring.Result, n, nWarnings int,
 	sample []publicity.Violation, issues *issueSpill) error {
@@ -255,17 +255,10 @@ func writeAuditText(out io.Writer, file string, res *publicity.Result, results [
 		fmt.Fprintf(out, "另有 %d 条记录的决定日期不在考核期间内：已检查并列出问题，但不计入比率\n", res.OutsidePeriod)
 	}
 	fmt.Fprintf(out, "上报率 %s · 合规率 %s · 及时率 %s\n", pct(res.UploadRatio), pct(res.ComplianceRatio), pct(res.TimelinessRatio))
-	fmt.Fprintf(out, "统一社会信用代码 %d 个：无效 %d，重码 %d，重错率 %.4f%%\n\n", res.USCC.Distinct, res.USCC.Invalid, res.USCC.Duplicated, res.USCCErrorRate*100)
+	fmt.Fprintf(out, "统一社会信用代码 %d 个：无效 %d，重码 %d，重错率 %s\n\n", res.USCC.Distinct, res.USCC.Invalid, res.USCC.Duplicated, zh.Percent(res.USCCErrorRate))
 	fmt.Fprintln(out, "评分：")
 	for _, r := range results {
-		verdict := zh.FormatPoints(r.Points) + " / " + zh.FormatPoints(r.MaxPoints) + " 分"
-		switch {
-		case !r.Known:
-			verdict = zh.ExplainZH(r)
-		case r.MaxPoints == 0:
-			verdict = map[bool]string{true: "达标", false: "未达标"}[r.GatePass]
-		}
-		fmt.Fprintf(out, "  %s %s：%s\n", r.Ledger, r.Title, verdict)
+		fmt.Fprintf(out, "  %s：%s（%s）\n", zh.IndicatorName(r), zh.Verdict(r), zh.ExplainZH(r))
 	}
 	fmt.Fprintln(out, "\n按数据来源单位：")
 	for _, d := range res.Departments {

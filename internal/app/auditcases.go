@@ -110,7 +110,7 @@ func writeCasesText(out io.Writer, o AuditOptions, asOf, from time.Time, s cases
 	}
 	fmt.Fprintln(out, "\n评分：")
 	for _, r := range card {
-		fmt.Fprintf(out, "  %s %s：%s / %s 分（%s）\n", r.Ledger, r.Title, zh.FormatPoints(r.Points), zh.FormatPoints(r.MaxPoints), zh.ExplainZH(r))
+		fmt.Fprintf(out, "  %s：%s（%s）\n", zh.IndicatorName(r), zh.Verdict(r), zh.ExplainZH(r))
 	}
 	var lines []string
 	for _, f := range ofs {
