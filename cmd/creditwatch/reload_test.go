@@ -105,7 +105,7 @@ func TestCheckConfigCommand(t *testing.T) {
 			`testdata/bad-several.yml: line 4: portal.targets[0].url: "portal.example" is not an http or https URL`,
 			"testdata/bad-several.yml: line 7: portal.incident.close_after: must be between 1 and 100, got -1",
 		}},
-		"missing file": {file: "testdata/nope.yml", exit: 1, contains: []string{"reading config: open testdata/nope.yml"}},
+		"missing file": {file: "testdata/nope.yml", exit: 1, contains: []string{"no config file testdata/nope.yml", "--config.file FILE"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
