@@ -150,9 +150,10 @@ func config(args []string) error {
 	if *keepAlive {
 		extra = ", keep_alive: true"
 	}
+	timeout := min(*interval, 10*time.Second)
 	for i := range *n {
-		fmt.Fprintf(&b, "    - {name: t%05d, url: \"%s?t=%d\", interval: %s, timeout: 10s, expect: {status: [200], body_contains: [\"信用\"]}%s}\n",
-			i, *base, i, *interval, extra)
+		fmt.Fprintf(&b, "    - {name: t%05d, url: \"%s?t=%d\", interval: %s, timeout: %s, expect: {status: [200], body_contains: [\"信用\"]}%s}\n",
+			i, *base, i, *interval, timeout, extra)
 	}
 	fmt.Fprintf(&b, "storage:\n  path: %s\n", *storage)
 	_, err := os.Stdout.Write(b.Bytes())
