@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -221,4 +222,38 @@ func gzipZeros(t testing.TB, n int) []byte {
 	}
 	zw.Close()
 	return b.Bytes()
+}
+
+// TestKeepAlive: a probe opens a fresh connection by default, as a visitor would; with
+// keep_alive the target's probes share one.
+func TestKeepAlive(t *testing.T) {
+	page := fixture(t, "portal-utf8.html")
+	for _, keep := range []bool{false, true} {
+		var conns atomic.Int32
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write(page) }))
+		srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				conns.Add(1)
+			}
+		}
+		srv.Start()
+		t.Cleanup(srv.Close)
+		d := testDeps(t)
+		p := testPortal(t, srv.URL+"/", d, func(tg *config.Target) { tg.KeepAlive = keep })
+		for range 3 {
+			if err := p.Collect(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if snap, _ := d.Store.Portal("credit-portal"); !snap.Success {
+				t.Fatalf("keep_alive %t: probe failed: %s", keep, snap.LastError)
+			}
+		}
+		want := int32(3)
+		if keep {
+			want = 1
+		}
+		if got := conns.Load(); got != want {
+			t.Errorf("keep_alive %t: 3 probes opened %d connections, want %d", keep, got, want)
+		}
+	}
 }

@@ -135,6 +135,9 @@ type Target struct {
 	// AllowPrivateRedirects lets redirects lead to loopback, private or link-local
 	// addresses. Unset: allowed only when the target itself is on such an address.
 	AllowPrivateRedirects *bool `yaml:"allow_private_redirects"`
+	// KeepAlive reuses one connection between probes instead of opening a fresh one for each
+	// (the default, which measures DNS, connect and TLS as a visitor meets them).
+	KeepAlive bool `yaml:"keep_alive"`
 	// Defacement tunes the defacement check of the target's pages (content.go).
 	Defacement Defacement `yaml:"defacement"`
 	// Freshness, when set, makes the target a list page whose newest item must be recent.
