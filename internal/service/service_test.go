@@ -69,7 +69,7 @@ func TestReloadKeepsRunningConfig(t *testing.T) {
 	}
 	defer svc.Close(context.Background())
 	tests := map[string]struct{ doc, want string }{
-		"typo":           {strings.Replace(good, "interval", "intervall", 1), "field intervall not found"},
+		"typo":           {strings.Replace(good, "interval", "intervall", 1), "unknown key intervall (did you mean interval?)"},
 		"storage change": {strings.Replace(good, "l.db", "other.db", 1), "storage.path cannot change on reload"},
 	}
 	for name, tc := range tests {
