@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"database/sql"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -255,5 +256,63 @@ func TestKeepAlive(t *testing.T) {
 		if got := conns.Load(); got != want {
 			t.Errorf("keep_alive %t: 3 probes opened %d connections, want %d", keep, got, want)
 		}
+	}
+}
+
+// A probe is acknowledged only once its row is on disk: while another connection holds the
+// ledger's write lock, the probe's result waits, and neither its metrics nor its row can be
+// seen; once the lock goes, both are.
+func TestMetricsOnlyAfterTheRowIsCommitted(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "l.db")
+	l, err := ledger.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	d := Deps{Ledger: l, Store: metrics.NewStore(), Logger: zap.NewNop()}
+	page := fixture(t, "portal-utf8.html")
+	p := testPortal(t, serve(t, func(w http.ResponseWriter, _ *http.Request) { w.Write(page) }), d, nil)
+
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Collect(ctx) }()
+	for l.PendingProbes() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if _, ok := d.Store.Portal("credit-portal"); ok {
+		t.Error("the probe's metrics are published before its row is written")
+	}
+	if n, _ := l.CountProbes(ctx, "credit-portal"); n != 0 {
+		t.Errorf("%d probe rows before the commit", n)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Collect returned (%v) before its row was written", err)
+	default:
+	}
+	if _, err := conn.ExecContext(ctx, `ROLLBACK`); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if snap, ok := d.Store.Portal("credit-portal"); !ok || !snap.Success {
+		t.Errorf("no metrics after the commit: %+v", snap)
+	}
+	if n, _ := l.CountProbes(ctx, "credit-portal"); n != 1 {
+		t.Errorf("%d probe rows after the commit, want 1", n)
 	}
 }

@@ -104,7 +104,8 @@ type probeWriter struct {
 	mu    sync.RWMutex  // closed is set under it; senders hold it read
 	// closed: the ledger is closing, RecordProbe refuses new probes.
 	closed bool
-	window atomic.Int64 // the commit window, in nanoseconds
+	window  atomic.Int64 // the commit window, in nanoseconds
+	pending atomic.Int64 // probes handed over and not yet answered
 	stmts  *probeStmts
 	// beforeCommit, for tests, runs before each batch's commit.
 	beforeCommit func(batch int)
@@ -176,11 +177,16 @@ func (l *Ledger) RecordProbe(ctx context.Context, p Probe, pol incident.Policy, 
 		pw.mu.RUnlock()
 		return incident.State{}, incident.Transition{}, fmt.Errorf("recording probe of %s: %w", p.Target, ErrClosed)
 	}
+	pw.pending.Add(1)
+	defer pw.pending.Add(-1)
 	pw.queue <- req
 	pw.mu.RUnlock()
 	r := <-req.reply
 	return r.st, r.tr, r.err
 }
+
+// PendingProbes is how many probe results wait for their transaction to commit.
+func (l *Ledger) PendingProbes() int { return int(l.pw.pending.Load()) }
 
 func (pw *probeWriter) run(l *Ledger) {
 	defer close(pw.done)
