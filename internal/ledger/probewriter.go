@@ -103,10 +103,10 @@ type probeWriter struct {
 	done  chan struct{} // closed when the writer goroutine has answered everything
 	mu    sync.RWMutex  // closed is set under it; senders hold it read
 	// closed: the ledger is closing, RecordProbe refuses new probes.
-	closed bool
+	closed  bool
 	window  atomic.Int64 // the commit window, in nanoseconds
 	pending atomic.Int64 // probes handed over and not yet answered
-	stmts  *probeStmts
+	stmts   *probeStmts
 	// beforeCommit, for tests, runs before each batch's commit.
 	beforeCommit func(batch int)
 }
