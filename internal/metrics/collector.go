@@ -87,8 +87,9 @@ func b2f(b bool) float64 {
 // Collect implements prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	st := c.s.cur.Load()
-	for _, name := range sortedKeys(st.portals) {
-		p := st.portals[name]
+	portals := st.portals.values()
+	for _, name := range sortedKeys(portals) {
+		p := portals[name]
 		for _, o := range Outcomes {
 			ch <- prometheus.MustNewConstMetric(probeOutcome, prometheus.CounterValue, p.OutcomeTotals[o], name, o)
 		}
@@ -111,7 +112,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(ch, certExpiry, float64(p.CertExpiry.Unix()), name)
 		}
 	}
-	for _, r := range st.runs {
+	for _, r := range st.runs.values() {
 		gauge(ch, collectorSuccess, b2f(r.Success), r.Collector, r.Target)
 		gauge(ch, collectorDuration, r.Duration.Seconds(), r.Collector, r.Target)
 		if !r.LastSuccess.IsZero() {
