@@ -56,7 +56,7 @@ type state struct {
 	calendar time.Time // the last day the working-day calendar knows
 
 	content       cells[string, Content] // by target
-	reports       *Reports            // nil: credit reports are not checked
+	reports       *Reports               // nil: credit reports are not checked
 	security      float64
 	securityKnown bool
 
