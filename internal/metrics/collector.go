@@ -71,6 +71,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range append(append(publicityDescs, caseDescs...), contentDescs...) {
 		ch <- d
 	}
+	c.s.skew.Describe(ch)
 }
 
 func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
@@ -119,6 +120,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(ch, collectorLastSuccess, float64(r.LastSuccess.UnixMilli())/1e3, r.Collector, r.Target)
 		}
 	}
+	c.s.skew.Collect(ch)
 	collectCards(ch, st)
 	collectPublicity(ch, st)
 	collectCases(ch, st)

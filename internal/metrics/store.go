@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/creditwatch/creditwatch/internal/card"
 )
 
@@ -69,11 +71,20 @@ type state struct {
 type Store struct {
 	mu  sync.Mutex // serialises writers
 	cur atomic.Pointer[state]
+	// skew is how late collector runs start against their scheduled phase.
+	skew *prometheus.HistogramVec
 }
+
+// StartSkewBuckets are the buckets of creditwatch_collector_start_skew_seconds.
+var StartSkewBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	s := &Store{}
+	s := &Store{skew: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: ns, Name: "collector_start_skew_seconds",
+		Help:    "How late each collector run (a portal probe, a poll, an import) started against its scheduled phase.",
+		Buckets: StartSkewBuckets,
+	}, []string{"collector"})}
 	s.cur.Store(&state{portals: cells[string, Portal]{}, runs: cells[runKey, Run]{}, content: cells[string, Content]{},
 		reloadOK: true})
 	return s
@@ -121,6 +132,11 @@ func (s *Store) RecordRun(collector, target string, ok bool, d time.Duration, en
 		r.LastSuccess = end
 	}
 	set(s, func(st *state) *cells[runKey, Run] { return &st.runs }, k, r)
+}
+
+// StartSkew is the observer of how late a collector kind's runs start, in seconds.
+func (s *Store) StartSkew(collector string) prometheus.Observer {
+	return s.skew.WithLabelValues(collector)
 }
 
 // SetCards publishes the latest cards: the period to date and the current month alone.
