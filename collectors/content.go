@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"mime"
 	"slices"
@@ -32,8 +33,10 @@ type contentCheck struct {
 
 	loaded bool
 	state  contentState
-	// The latest page checked: its SHA-256, the baseline it was checked against, its signs.
+	// The latest page checked: its SHA-256 and fast hash, the baseline it was checked
+	// against, its signs.
 	sha    string
+	sum    uint64
 	baseID int64
 	base   *deface.Baseline
 	signs  []deface.Sign
@@ -56,6 +59,10 @@ func newContentCheck(t config.Target, d Deps, log *zap.Logger) *contentCheck {
 	return &contentCheck{target: t, deps: d, log: log, policy: deface.Policy{MustNotContain: t.Defacement.MustNotContain,
 		Allow: deface.AllowList(t.Defacement.AllowOrigins), StructureThreshold: t.Defacement.StructureThreshold}}
 }
+
+// pageSeed keys the fast hash pages are compared with: random for each process, so that
+// no page can be made to collide with another.
+var pageSeed = maphash.MakeSeed()
 
 // isHTML reports whether an answer is a page to check.
 func isHTML(contentType string, body []byte) bool {
@@ -88,9 +95,11 @@ func (c *contentCheck) check(ctx context.Context, o observation, expected bool) 
 			return err
 		}
 	}
-	sha := deface.PageSHA256(o.answer.Body)
+	// The page is told from the last by a fast keyed hash; its SHA-256, its identity in the
+	// ledger, is taken when it changed.
+	sum := maphash.Bytes(pageSeed, o.answer.Body)
 	var page *deface.Page
-	if !expected || sha != c.sha || baseID != c.baseID || c.signs == nil {
+	if !expected || c.sha == "" || sum != c.sum || baseID != c.baseID || c.signs == nil {
 		page, err = deface.Parse(o.answer.Body, o.answer.ContentType, c.target.URL)
 		if err != nil {
 			// A page no browser would build says nothing creditwatch can judge: counted, kept
@@ -100,7 +109,7 @@ func (c *contentCheck) check(ctx context.Context, o observation, expected bool) 
 			c.publish(true)
 			return nil
 		}
-		c.sha, c.baseID = sha, baseID
+		c.sha, c.sum, c.baseID = page.SHA256, sum, baseID
 		base := c.base
 		if !expected {
 			base, c.sha = nil, "" // the next expected page is checked afresh

@@ -94,6 +94,9 @@ func Open(ctx context.Context, path string) (*Ledger, error) {
 		return nil, fmt.Errorf("opening ledger %s for reading: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
+	// As many kept as opened: a reader closed and opened again costs its setup and the
+	// preparing of its statements again.
+	r.SetMaxIdleConns(4)
 	l := &Ledger{w: w, r: r, path: path}
 	if err := l.migrate(ctx); err != nil {
 		l.Close()
