@@ -99,23 +99,31 @@ func newProbeClient(t config.Target) (*http.Client, error) {
 	}
 	// A fresh connection per probe by default, as a visitor would open one, so that DNS,
 	// connect and TLS are measured every time; keep_alive reuses one between probes.
+	dialer := &net.Dialer{Timeout: t.Timeout.D(), ControlContext: guardedControl}
 	tr := &http.Transport{
 		Proxy:               guardedProxy,
-		DialContext:         (&net.Dialer{Timeout: t.Timeout.D(), ControlContext: guardedControl}).DialContext,
+		DialContext:         dialer.DialContext,
 		TLSClientConfig:     tlsCfg,
 		TLSHandshakeTimeout: t.Timeout.D(),
 		DisableKeepAlives:   !t.KeepAlive,
 		DisableCompression:  false,
 	}
+	var rt http.RoundTripper = tr
 	if t.KeepAlive {
 		// One connection to the target (and one to a redirect's host), kept while probes
 		// come: past two intervals without one it is closed.
 		tr.MaxIdleConnsPerHost = 1
 		tr.MaxIdleConns = 2
 		tr.IdleConnTimeout = 2*t.Interval.D() + 30*time.Second
+	} else {
+		// A connection used once needs no TCP keep-alive probes (nor the system calls
+		// setting them up), nor the Transport's goroutines.
+		once := *dialer
+		once.KeepAlive = -1
+		rt = &oneShot{dialer: &once, tls: tlsCfg, proxy: guardedProxy, viaProxy: tr}
 	}
 	// The fetch's context bounds the whole probe, body included: no Client.Timeout.
-	return &http.Client{Transport: statusRecorder{tr}, CheckRedirect: checkRedirect(*t.MaxRedirects)}, nil
+	return &http.Client{Transport: statusRecorder{rt}, CheckRedirect: checkRedirect(*t.MaxRedirects)}, nil
 }
 
 // Kind implements Collector.
