@@ -35,6 +35,7 @@ type Scheduler struct {
 	stopped bool
 	running sync.WaitGroup // runs under way; added to only while not stopped, under mu
 	skipped atomic.Int64
+	workers workers
 }
 
 // entry is one job's timer.
@@ -53,7 +54,8 @@ type entry struct {
 // New returns a started scheduler with no jobs.
 func New() *Scheduler {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Scheduler{ctx: ctx, cancel: cancel, now: time.Now, busy: map[string]*atomic.Bool{}}
+	return &Scheduler{ctx: ctx, cancel: cancel, now: time.Now, busy: map[string]*atomic.Bool{},
+		workers: workers{jobs: make(chan func()), quit: ctx.Done()}}
 }
 
 // Replace swaps the set of jobs for a new one.
@@ -90,8 +92,8 @@ func (e *entry) stop() {
 	e.timer.Stop()
 }
 
-// fire runs on the timer's own goroutine: it sets the timer for the next run, then runs the
-// job unless its previous run is still going.
+// fire runs on the timer's own goroutine: it sets the timer for the next run, then has a
+// worker run the job unless its previous run is still going.
 func (e *entry) fire() {
 	s := e.s
 	now := s.now()
@@ -108,19 +110,57 @@ func (e *entry) fire() {
 		s.skipped.Add(1)
 		return
 	}
-	defer e.busy.Store(false)
 	s.mu.Lock()
 	if s.stopped {
 		s.mu.Unlock()
+		e.busy.Store(false)
 		return
 	}
 	s.running.Add(1)
 	s.mu.Unlock()
-	defer s.running.Done()
-	if e.job.Started != nil {
-		e.job.Started(late)
+	s.workers.do(func() {
+		defer e.busy.Store(false)
+		defer s.running.Done()
+		if e.job.Started != nil {
+			e.job.Started(late)
+		}
+		e.job.Run(s.ctx)
+	})
+}
+
+// workers run jobs on goroutines that outlive a run: a probe runs on a goroutine whose
+// stack has already grown to what a probe needs, not on a fresh one that grows it again at
+// every run. An idle worker takes a job; without one a new worker starts; a worker idle for
+// workerIdle (or once the scheduler stops) ends.
+type workers struct {
+	jobs chan func() // unbuffered: a send succeeds only if a worker is idle
+	quit <-chan struct{}
+}
+
+const workerIdle = time.Minute
+
+func (w *workers) do(f func()) {
+	select {
+	case w.jobs <- f:
+	default:
+		go w.loop(f)
 	}
-	e.job.Run(s.ctx)
+}
+
+func (w *workers) loop(f func()) {
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		f()
+		idle.Reset(workerIdle)
+		select {
+		case f = <-w.jobs:
+		case <-idle.C:
+			return
+		case <-w.quit:
+			return
+		}
+	}
 }
 
 // Skipped is how many runs were skipped because the previous run was still going.
