@@ -82,14 +82,13 @@ func isHTML(contentType string, body []byte) bool {
 // for the signs a page shows on its own (keywords, foreign origins, hidden links) but not
 // against the baseline, and is never a candidate baseline. An error means creditwatch could
 // not record what it saw.
-func (c *contentCheck) check(ctx context.Context, o observation, expected bool) error {
+//
+// baseID is the target's baseline in force, read with the probe (ledger.Recorded).
+func (c *contentCheck) check(ctx context.Context, o observation, expected bool, baseID int64) error {
 	if err := c.load(ctx); err != nil {
 		return err
 	}
-	baseID, err := c.deps.Ledger.BaselineID(ctx, c.target.Name)
-	if err != nil {
-		return fmt.Errorf("reading the baseline of %s: %w", c.target.Name, err)
-	}
+	var err error
 	if baseID != c.baseID {
 		if err := c.loadBaseline(ctx, baseID); err != nil {
 			return err

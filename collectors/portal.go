@@ -279,10 +279,11 @@ func (p *Portal) emit(ctx context.Context, o observation, v Verdict) error {
 	if ledger.NeedsEvidence(p.state, failed) {
 		rec.Evidence = evidenceOf(o, v, p.target.URL, p.deps.Vantage)
 	}
-	st, tr, err := p.deps.Ledger.RecordProbe(ctx, rec, p.policy, p.scoring)
+	recorded, err := p.deps.Ledger.RecordPortalProbe(ctx, rec, p.policy, p.scoring)
 	if err != nil {
 		return err
 	}
+	st, tr := recorded.State, recorded.Transition
 	p.state = st
 	p.publish(rec, ph, st, tr)
 	if failed {
@@ -306,7 +307,7 @@ func (p *Portal) emit(ctx context.Context, o observation, v Verdict) error {
 	// maintenance page, or one a defacer replaced) is looked at for its own signs.
 	if (v.Outcome == OutcomeOK || v.Outcome == OutcomeContentMismatch && o.answer.Err == nil &&
 		slices.Contains(p.expect.Status, o.answer.StatusCode)) && isHTML(o.answer.ContentType, o.answer.Body) {
-		return p.content.check(ctx, o, v.Outcome == OutcomeOK)
+		return p.content.check(ctx, o, v.Outcome == OutcomeOK, recorded.BaselineID)
 	}
 	return nil
 }

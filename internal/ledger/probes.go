@@ -68,33 +68,49 @@ type targetRow struct {
 }
 
 // recordProbe writes one probe result, the incident transition it causes and its watch span
-// in the batch's transaction tx, and returns the target's new state and the transition. sc
+// in the batch's transaction tx, from the target's state row (read from the ledger, or kept
+// from its last probe), and returns the target's new state row and the transition. sc
 // describes an incident the probe opens.
-func recordProbe(ctx context.Context, tx *sql.Tx, st *probeStmts, p Probe, pol incident.Policy, sc Scoring) (incident.State, incident.Transition, error) {
-	row, err := scanState(st.load.QueryRowContext(ctx, p.Target))
-	if err != nil {
-		return row.st, incident.Transition{}, fmt.Errorf("loading state of %s: %w", p.Target, err)
-	}
+func recordProbe(ctx context.Context, tx *sql.Tx, st *probeStmts, row targetRow, p Probe, pol incident.Policy, sc Scoring) (targetRow, incident.Transition, error) {
 	if _, err := st.insert.ExecContext(ctx,
 		p.Target, p.Vantage, ms(p.StartedAt), p.Duration.Seconds(), p.Outcome, p.Failed, p.StatusCode,
 		p.Error, p.DNS.Seconds(), p.Connect.Seconds(), p.TLS.Seconds(), p.FirstByte.Seconds(),
 		p.BodyBytes, nullMS(p.CertExpiry)); err != nil {
-		return row.st, incident.Transition{}, fmt.Errorf("inserting probe of %s: %w", p.Target, err)
+		return row, incident.Transition{}, fmt.Errorf("inserting probe of %s: %w", p.Target, err)
 	}
+	before := row
 	prev := row.st
 	row.keepEvidence(p, prev)
 	next, tr := incident.Step(prev, incident.Result{At: p.StartedAt, Failed: p.Failed, Outcome: p.Outcome, Error: p.Error}, pol)
 	row.st = next
 	if err := applyTransition(ctx, tx, st, p, sc, &row, tr, prev.OpenID); err != nil {
-		return row.st, tr, fmt.Errorf("applying incident transition of %s: %w", p.Target, err)
+		return row, tr, fmt.Errorf("applying incident transition of %s: %w", p.Target, err)
 	}
 	if err := row.watch(ctx, st, p); err != nil {
-		return row.st, tr, fmt.Errorf("extending the watch span of %s: %w", p.Target, err)
+		return row, tr, fmt.Errorf("extending the watch span of %s: %w", p.Target, err)
 	}
-	if err := saveState(ctx, st, p.Target, row); err != nil {
-		return row.st, tr, fmt.Errorf("saving state of %s: %w", p.Target, err)
+	// A probe that changes nothing but the end of the watch span (which watch_spans holds)
+	// leaves the state row as it is: most probes of a healthy portal.
+	if !row.sameStored(before) {
+		if err := saveState(ctx, st, p.Target, row); err != nil {
+			return row, tr, fmt.Errorf("saving state of %s: %w", p.Target, err)
+		}
 	}
-	return row.st, tr, nil
+	return row, tr, nil
+}
+
+// sameStored reports whether two rows store the same state, the watch span's end apart.
+func (r targetRow) sameStored(o targetRow) bool {
+	a, b := r.st, o.st
+	return a.FailStreak == b.FailStreak && a.GoodStreak == b.GoodStreak && ms(a.StreakStart) == ms(b.StreakStart) &&
+		a.StreakOut == b.StreakOut && a.StreakErr == b.StreakErr && ms(a.GoodStart) == ms(b.GoodStart) &&
+		a.OpenID == b.OpenID && r.spanID == o.spanID && r.streakEvidence == o.streakEvidence && r.goodEvidence == o.goodEvidence
+}
+
+// stored is the row as reading it back from the ledger gives it: times to the millisecond.
+func (r targetRow) stored() targetRow {
+	r.st.StreakStart, r.st.GoodStart = fromMS(ms(r.st.StreakStart)), fromMS(ms(r.st.GoodStart))
+	return r
 }
 
 // keepEvidence keeps the evidence of a probe that begins a failure streak or a recovery.

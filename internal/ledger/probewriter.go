@@ -35,8 +35,11 @@ const MaxCommitWindow = 100 * time.Millisecond
 
 // The statements of every probe, prepared once on the writer connection.
 const (
+	// The span's end is the span's own: a probe that moves only it does not write the
+	// state row (recordProbe), whose span_end can be behind.
 	loadStateSQL = `SELECT fail_streak, good_streak, streak_started_at, streak_outcome,
-		streak_error, good_started_at, open_incident_id, span_id, span_end, streak_evidence, good_evidence
+		streak_error, good_started_at, open_incident_id, span_id,
+		COALESCE((SELECT ended_at FROM watch_spans WHERE id = span_id), span_end), streak_evidence, good_evidence
 		FROM target_state WHERE target = ?`
 	insertProbeSQL = `INSERT INTO probes (target, vantage, started_at, duration_seconds,
 		outcome, failed, status_code, error, dns_seconds, connect_seconds, tls_seconds, first_byte_seconds,
@@ -53,19 +56,20 @@ const (
 		span_id = excluded.span_id, span_end = excluded.span_end, streak_evidence = excluded.streak_evidence,
 		good_evidence = excluded.good_evidence`
 	failedInIncidentSQL = `UPDATE incidents SET failed_probes = failed_probes + 1 WHERE id = ?`
+	baselineIDSQL       = `SELECT COALESCE(MAX(id), 0) FROM baselines WHERE target = ?`
 )
 
 // probeStmts are the prepared statements of a probe, prepared on the writer (db-wide) or
 // bound to a batch's transaction.
 type probeStmts struct {
-	load, insert, extendSpan, newSpan, save, failedInIncident *sql.Stmt
+	load, insert, extendSpan, newSpan, save, failedInIncident, baselineID *sql.Stmt
 }
 
 func (s *probeStmts) all() []**sql.Stmt {
-	return []**sql.Stmt{&s.load, &s.insert, &s.extendSpan, &s.newSpan, &s.save, &s.failedInIncident}
+	return []**sql.Stmt{&s.load, &s.insert, &s.extendSpan, &s.newSpan, &s.save, &s.failedInIncident, &s.baselineID}
 }
 
-var probeSQL = []string{loadStateSQL, insertProbeSQL, extendSpanSQL, newSpanSQL, saveStateSQL, failedInIncidentSQL}
+var probeSQL = []string{loadStateSQL, insertProbeSQL, extendSpanSQL, newSpanSQL, saveStateSQL, failedInIncidentSQL, baselineIDSQL}
 
 func prepareProbeStmts(ctx context.Context, db *sql.DB) (*probeStmts, error) {
 	s := &probeStmts{}
@@ -109,6 +113,27 @@ type probeWriter struct {
 	stmts   *probeStmts
 	// beforeCommit, for tests, runs before each batch's commit.
 	beforeCommit func(batch int)
+
+	// rows keeps each target's state row as its last probe committed it, so that a probe
+	// need not read it back. Only the writer goroutine fills it, after a commit; a write of
+	// target_state elsewhere (forgetStates) empties it and moves gen, so that a batch that
+	// began before it keeps nothing.
+	rowsMu sync.Mutex
+	rows   map[string]targetRow
+	gen    int64
+}
+
+// forgetStates is called by a transaction that changes target_state or the watch spans
+// other than through a probe, before it commits.
+func (l *Ledger) forgetStates() {
+	pw := l.pw
+	if pw == nil {
+		return
+	}
+	pw.rowsMu.Lock()
+	pw.gen++
+	clear(pw.rows)
+	pw.rowsMu.Unlock()
 }
 
 type probeReq struct {
@@ -119,9 +144,10 @@ type probeReq struct {
 }
 
 type probeResult struct {
-	st  incident.State
-	tr  incident.Transition
-	err error
+	st       incident.State
+	tr       incident.Transition
+	baseline int64
+	err      error
 }
 
 // ErrClosed: the ledger was closed.
@@ -132,7 +158,7 @@ func (l *Ledger) startProbeWriter(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	l.pw = &probeWriter{queue: make(chan *probeReq, maxBatch), done: make(chan struct{}), stmts: st}
+	l.pw = &probeWriter{queue: make(chan *probeReq, maxBatch), done: make(chan struct{}), stmts: st, rows: map[string]targetRow{}}
 	go l.pw.run(l)
 	return nil
 }
@@ -167,22 +193,37 @@ func (l *Ledger) SetCommitWindow(d time.Duration) {
 // handed over, RecordProbe waits for the commit whatever ctx says: the probe is then
 // written or not with its batch.
 func (l *Ledger) RecordProbe(ctx context.Context, p Probe, pol incident.Policy, sc Scoring) (incident.State, incident.Transition, error) {
+	r, err := l.RecordPortalProbe(ctx, p, pol, sc)
+	return r.State, r.Transition, err
+}
+
+// Recorded is what writing a probe did.
+type Recorded struct {
+	State      incident.State      // the target's state after the probe
+	Transition incident.Transition // what the probe changed
+	// BaselineID is the target's baseline in force as the probe was written (BaselineID),
+	// read in the probe's own transaction.
+	BaselineID int64
+}
+
+// RecordPortalProbe is RecordProbe, also returning the target's baseline in force.
+func (l *Ledger) RecordPortalProbe(ctx context.Context, p Probe, pol incident.Policy, sc Scoring) (Recorded, error) {
 	if err := ctx.Err(); err != nil {
-		return incident.State{}, incident.Transition{}, fmt.Errorf("recording probe of %s: %w", p.Target, err)
+		return Recorded{}, fmt.Errorf("recording probe of %s: %w", p.Target, err)
 	}
 	req := &probeReq{p: p, pol: pol, sc: sc, reply: make(chan probeResult, 1)}
 	pw := l.pw
 	pw.mu.RLock()
 	if pw.closed {
 		pw.mu.RUnlock()
-		return incident.State{}, incident.Transition{}, fmt.Errorf("recording probe of %s: %w", p.Target, ErrClosed)
+		return Recorded{}, fmt.Errorf("recording probe of %s: %w", p.Target, ErrClosed)
 	}
 	pw.pending.Add(1)
 	defer pw.pending.Add(-1)
 	pw.queue <- req
 	pw.mu.RUnlock()
 	r := <-req.reply
-	return r.st, r.tr, r.err
+	return Recorded{State: r.st, Transition: r.tr, BaselineID: r.baseline}, r.err
 }
 
 // PendingProbes is how many probe results wait for their transaction to commit.
@@ -278,13 +319,30 @@ func (pw *probeWriter) write(l *Ledger, batch []*probeReq) ([]probeResult, error
 	}
 	defer tx.Rollback()
 	st := pw.stmts.in(ctx, tx)
+	pw.rowsMu.Lock()
+	gen := pw.gen
+	pw.rowsMu.Unlock()
 	out := make([]probeResult, len(batch))
+	rows := make([]targetRow, len(batch))
 	for i, r := range batch {
-		s, tr, err := recordProbe(ctx, tx, st, r.p, r.pol, r.sc)
+		target := r.p.Target
+		pw.rowsMu.Lock()
+		row, kept := pw.rows[target]
+		pw.rowsMu.Unlock()
+		if !kept {
+			if row, err = scanState(st.load.QueryRowContext(ctx, target)); err != nil {
+				return nil, fmt.Errorf("loading state of %s: %w", target, err)
+			}
+		}
+		row, tr, err := recordProbe(ctx, tx, st, row, r.p, r.pol, r.sc)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = probeResult{st: s, tr: tr}
+		rows[i] = row.stored()
+		out[i] = probeResult{st: row.st, tr: tr}
+		if err := st.baselineID.QueryRowContext(ctx, target).Scan(&out[i].baseline); err != nil {
+			return nil, fmt.Errorf("reading the baseline of %s: %w", target, err)
+		}
 	}
 	if pw.beforeCommit != nil {
 		pw.beforeCommit(len(batch))
@@ -295,5 +353,12 @@ func (pw *probeWriter) write(l *Ledger, batch []*probeReq) ([]probeResult, error
 		l.w.ExecContext(ctx, `ROLLBACK`)
 		return nil, &txError{op: "committing", err: err}
 	}
+	pw.rowsMu.Lock()
+	if pw.gen == gen {
+		for i, r := range batch {
+			pw.rows[r.p.Target] = rows[i]
+		}
+	}
+	pw.rowsMu.Unlock()
 	return out, nil
 }

@@ -315,3 +315,89 @@ func TestCloseWritesWhatWasHandedOver(t *testing.T) {
 		t.Errorf("%d probes after Close, want 3", n)
 	}
 }
+
+// spans lists a target's watch spans as offsets from t0 in probe intervals.
+func spans(t *testing.T, l *Ledger, target string) string {
+	t.Helper()
+	all, err := l.WatchSpans(context.Background(), time.Time{}, t0.Add(24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, s := range all {
+		if s.Target == target {
+			out = append(out, fmt.Sprintf("%d-%d", s.From.Sub(t0)/(30*time.Second), s.To.Sub(t0)/(30*time.Second)))
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// A probe that moves only the end of its watch span does not write the state row; the
+// span still continues after the ledger is closed and opened again, and so do the streaks.
+func TestStateKeptAcrossReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "l.db")
+	l, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := record(l, probeAt("portal", i, i == 2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	l = openTemp(t, path)
+	st, err := l.TargetState(context.Background(), "portal")
+	if err != nil || st.FailStreak != 1 {
+		t.Fatalf("state after reopening: %+v, %v; want the fail streak of 1", st, err)
+	}
+	for i := 3; i < 5; i++ {
+		if err := record(l, probeAt("portal", i, false)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := spans(t, l, "portal"); got != "0-5" {
+		t.Errorf("watch spans %q, want one from probe 0 to the end of probe 4", got)
+	}
+	if tot, _ := l.Totals(context.Background()); tot["portal"].RiskEvents != 1 {
+		t.Errorf("%d risk events, want the one-probe failure streak", tot["portal"].RiskEvents)
+	}
+}
+
+// The state the writer keeps of a target is forgotten when the target stops being watched
+// or the run stops: the next probe starts afresh, or starts a new watch span.
+func TestKeptStateForgotten(t *testing.T) {
+	ctx := context.Background()
+	l := openTemp(t, filepath.Join(t.TempDir(), "l.db"))
+	feed(t, l, "gone", "xx", 0) // an open incident
+	if _, err := l.StopWatching(ctx, "gone", t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	feed(t, l, "gone", "x", 10)
+	if st, _ := l.TargetState(ctx, "gone"); st.FailStreak != 1 || st.Open() {
+		t.Errorf("after StopWatching, the next failure gives state %+v; want a fresh streak of 1", st)
+	}
+	tot, _ := l.Totals(ctx)
+	if tot["gone"].Incidents != 1 || tot["gone"].Open != nil {
+		t.Errorf("totals %+v: want the one incident, ended", tot["gone"])
+	}
+
+	for i := range 3 {
+		if err := record(l, probeAt("portal", i, false)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run, err := l.StartRun(ctx, t0, "test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.StopRun(ctx, run, t0.Add(3*30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := record(l, probeAt("portal", 3, false)); err != nil {
+		t.Fatal(err)
+	}
+	if got := spans(t, l, "portal"); got != "0-3 3-4" {
+		t.Errorf("watch spans %q, want the run's stop to end the first", got)
+	}
+}
