@@ -10,9 +10,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -33,6 +35,7 @@ type Portal struct {
 	challengeFails bool
 	client         *http.Client
 	header         http.Header // the probe's request headers, read-only
+	url            *url.URL    // the target's URL, read-only
 	originPrivate  bool        // the target's URL is an IP literal of a non-public address
 	deps           Deps
 	log            *zap.Logger
@@ -69,6 +72,12 @@ func NewPortal(t config.Target, pc config.Portal, d Deps) (*Portal, error) {
 	h.Set("User-Agent", t.UserAgent)
 	h.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
 	h.Set("Accept-Language", "zh-CN,zh;q=0.9")
+	// Asked for here rather than by the transport, and undone by readBody, under the limit.
+	h.Set("Accept-Encoding", "gzip")
+	u, err := url.Parse(t.URL)
+	if err != nil {
+		return nil, fmt.Errorf("setting up probe of %s: %w", t.Name, err)
+	}
 	return &Portal{
 		content:        newContentCheck(t, d, log),
 		target:         t,
@@ -78,6 +87,7 @@ func NewPortal(t config.Target, pc config.Portal, d Deps) (*Portal, error) {
 		challengeFails: pc.Incident.ChallengeFails(),
 		client:         client,
 		header:         h,
+		url:            u,
 		originPrivate:  newGuard(t.URL, nil).originPrivate,
 		deps:           d,
 		log:            log,
@@ -213,11 +223,10 @@ func (p *Portal) fetch(ctx context.Context) observation {
 
 // do sends the probe's GET.
 func (p *Portal) do(ctx context.Context) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.target.URL, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header = p.header // read-only: the client copies headers before changing any
+	// The URL and the headers are the target's, read-only: the client copies them before
+	// changing any (a redirect's request is a new one).
+	req := (&http.Request{Method: http.MethodGet, URL: p.url, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: p.header, Host: p.url.Host}).WithContext(ctx)
 	return p.client.Do(req)
 }
 
@@ -230,11 +239,11 @@ func readBody(resp *http.Response, limit int64) (*[]byte, error) {
 		hint = -1
 	}
 	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") && resp.ContentLength != 0 && !resp.Uncompressed {
-		zr, err := gzip.NewReader(body)
+		zr, err := gunzip(body)
 		if err != nil {
 			return nil, err
 		}
-		defer zr.Close()
+		defer gzipReaders.Put(zr)
 		body, hint = zr, -1
 	}
 	buf, err := pagetext.ReadPooled(body, limit, hint)
@@ -243,6 +252,21 @@ func readBody(resp *http.Response, limit int64) (*[]byte, error) {
 		return nil, err
 	}
 	return buf, nil
+}
+
+// gzipReaders are gzip readers to reuse: a reader's decompressor is some 40 KB.
+var gzipReaders sync.Pool
+
+func gunzip(r io.Reader) (*gzip.Reader, error) {
+	zr, ok := gzipReaders.Get().(*gzip.Reader)
+	if !ok {
+		return gzip.NewReader(r)
+	}
+	if err := zr.Reset(r); err != nil {
+		gzipReaders.Put(zr)
+		return nil, err
+	}
+	return zr, nil
 }
 
 // phases splits the probe's total time into phases that add up to it.

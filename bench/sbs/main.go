@@ -143,6 +143,7 @@ func config(args []string) error {
 	interval := fs.Duration("interval", 5*time.Second, "probe interval of each target")
 	storage := fs.String("storage", "ledger.db", "the ledger's path")
 	keepAlive := fs.Bool("keep-alive", false, "probe over kept-alive connections")
+	window := fs.String("commit-window", "", "storage.commit_window (default: creditwatch's)")
 	fs.Parse(args)
 	var b bytes.Buffer
 	b.WriteString("portal:\n  targets:\n")
@@ -156,6 +157,9 @@ func config(args []string) error {
 			i, *base, i, *interval, timeout, extra)
 	}
 	fmt.Fprintf(&b, "storage:\n  path: %s\n", *storage)
+	if *window != "" {
+		fmt.Fprintf(&b, "  commit_window: %s\n", *window)
+	}
 	_, err := os.Stdout.Write(b.Bytes())
 	return err
 }

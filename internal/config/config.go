@@ -260,7 +260,7 @@ const (
 	DefaultOpenAfter    = 2
 	DefaultCloseAfter   = 2
 	DefaultStoragePath  = "data/creditwatch.db"
-	DefaultCommitWindow = 50 * time.Millisecond
+	DefaultCommitWindow = 100 * time.Millisecond
 	DefaultUserAgent    = "creditwatch (credit portal availability monitor)"
 	DefaultSite         = "portal"
 )
