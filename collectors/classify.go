@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -12,8 +13,6 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-
-	"github.com/go-resty/resty/v2"
 
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/pagetext"
@@ -36,6 +35,7 @@ const StatusPreconditionFailed = 412
 
 // Answer is what a probe got back, before any judgement.
 type Answer struct {
+	// Err is why no whole answer came; a body over BodyLimit is pagetext.ErrTooLarge.
 	Err         error
 	StatusCode  int
 	ContentType string
@@ -63,7 +63,7 @@ func expectationOf(t config.Target, markers []string) Expectation {
 
 // Classify judges an answer. It is pure.
 func Classify(a Answer, e Expectation) Verdict {
-	if a.Err != nil && !errors.Is(a.Err, resty.ErrResponseBodyTooLarge) {
+	if a.Err != nil && !errors.Is(a.Err, pagetext.ErrTooLarge) {
 		if msg := redirectProblem(a.Err); msg != "" {
 			return Verdict{Outcome: OutcomeHTTPStatus, Error: fmt.Sprintf("HTTP %d: %s", a.StatusCode, msg)}
 		}
@@ -78,11 +78,14 @@ func Classify(a Answer, e Expectation) Verdict {
 	if a.Err != nil {
 		return Verdict{Outcome: OutcomeContentMismatch, Error: fmt.Sprintf("body larger than the %d-byte limit", a.BodyLimit)}
 	}
-	text := DecodeBody(a.Body, a.ContentType)
+	// The page is matched as bytes: a UTF-8 page as it came, another decoded into a pooled
+	// buffer, never copied into a string.
+	text := pagetext.DecodeText(a.Body, a.ContentType)
+	defer text.Release()
 	statusOK := slices.Contains(e.Status, a.StatusCode)
 	missing := ""
 	for _, want := range e.BodyContains {
-		if !strings.Contains(text, want) {
+		if !bytes.Contains(text.B, []byte(want)) {
 			missing = want
 			break
 		}
@@ -91,7 +94,7 @@ func Classify(a Answer, e Expectation) Verdict {
 		return Verdict{Outcome: OutcomeOK}
 	}
 	for _, m := range e.ChallengeMarkers {
-		if m != "" && strings.Contains(text, m) {
+		if m != "" && bytes.Contains(text.B, []byte(m)) {
 			return Verdict{Outcome: OutcomeChallenged, Error: fmt.Sprintf("HTTP %d: challenge page (marker %q)", a.StatusCode, m)}
 		}
 	}

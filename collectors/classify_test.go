@@ -10,9 +10,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/go-resty/resty/v2"
-
 	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/pagetext"
 )
 
 func fixture(t testing.TB, name string) []byte {
@@ -41,8 +40,8 @@ func TestClassify(t *testing.T) {
 		"js challenge page":        {answer: Answer{StatusCode: 200, Body: fixture(t, "challenge-jsl.html")}, outcome: OutcomeChallenged, errText: "__jsl_clearance"},
 		"521 with challenge":       {answer: Answer{StatusCode: 521, Body: fixture(t, "challenge-jsl.html")}, outcome: OutcomeChallenged},
 		"content missing":          {answer: Answer{StatusCode: 200, Body: []byte("<html>维护中</html>")}, outcome: OutcomeContentMismatch, errText: `body does not contain "信用"`},
-		"body over limit":          {answer: Answer{StatusCode: 200, Err: resty.ErrResponseBodyTooLarge, BodyLimit: 1024}, outcome: OutcomeContentMismatch, errText: "1024-byte limit"},
-		"gzip bomb":                {answer: Answer{StatusCode: 200, Err: resty.ErrResponseBodyTooLarge, BodyLimit: 1024, Compressed: true}, outcome: OutcomeContentMismatch, errText: "larger than the 1024-byte limit once decompressed"},
+		"body over limit":          {answer: Answer{StatusCode: 200, Err: pagetext.ErrTooLarge, BodyLimit: 1024}, outcome: OutcomeContentMismatch, errText: "1024-byte limit"},
+		"gzip bomb":                {answer: Answer{StatusCode: 200, Err: pagetext.ErrTooLarge, BodyLimit: 1024, Compressed: true}, outcome: OutcomeContentMismatch, errText: "larger than the 1024-byte limit once decompressed"},
 		"refused redirect": {answer: Answer{StatusCode: 302, Err: &url.Error{Op: "Get", URL: "http://x/", Err: &RedirectError{Reason: "to a file: URL refused"}}},
 			outcome: OutcomeHTTPStatus, errText: "HTTP 302: redirect to a file: URL refused"},
 		"refused":       {answer: Answer{Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}, outcome: OutcomeConnectError, errText: "connection refused"},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"mime"
 	"slices"
@@ -32,8 +33,10 @@ type contentCheck struct {
 
 	loaded bool
 	state  contentState
-	// The latest page checked: its SHA-256, the baseline it was checked against, its signs.
+	// The latest page checked: its SHA-256 and fast hash, the baseline it was checked
+	// against, its signs.
 	sha    string
+	sum    uint64
 	baseID int64
 	base   *deface.Baseline
 	signs  []deface.Sign
@@ -57,6 +60,10 @@ func newContentCheck(t config.Target, d Deps, log *zap.Logger) *contentCheck {
 		Allow: deface.AllowList(t.Defacement.AllowOrigins), StructureThreshold: t.Defacement.StructureThreshold}}
 }
 
+// pageSeed keys the fast hash pages are compared with: random for each process, so that
+// no page can be made to collide with another.
+var pageSeed = maphash.MakeSeed()
+
 // isHTML reports whether an answer is a page to check.
 func isHTML(contentType string, body []byte) bool {
 	media, _, _ := mime.ParseMediaType(contentType)
@@ -75,22 +82,23 @@ func isHTML(contentType string, body []byte) bool {
 // for the signs a page shows on its own (keywords, foreign origins, hidden links) but not
 // against the baseline, and is never a candidate baseline. An error means creditwatch could
 // not record what it saw.
-func (c *contentCheck) check(ctx context.Context, o observation, expected bool) error {
+//
+// baseID is the target's baseline in force, read with the probe (ledger.Recorded).
+func (c *contentCheck) check(ctx context.Context, o observation, expected bool, baseID int64) error {
 	if err := c.load(ctx); err != nil {
 		return err
 	}
-	baseID, err := c.deps.Ledger.BaselineID(ctx, c.target.Name)
-	if err != nil {
-		return fmt.Errorf("reading the baseline of %s: %w", c.target.Name, err)
-	}
+	var err error
 	if baseID != c.baseID {
 		if err := c.loadBaseline(ctx, baseID); err != nil {
 			return err
 		}
 	}
-	sha := deface.PageSHA256(o.answer.Body)
+	// The page is told from the last by a fast keyed hash; its SHA-256, its identity in the
+	// ledger, is taken when it changed.
+	sum := maphash.Bytes(pageSeed, o.answer.Body)
 	var page *deface.Page
-	if !expected || sha != c.sha || baseID != c.baseID || c.signs == nil {
+	if !expected || c.sha == "" || sum != c.sum || baseID != c.baseID || c.signs == nil {
 		page, err = deface.Parse(o.answer.Body, o.answer.ContentType, c.target.URL)
 		if err != nil {
 			// A page no browser would build says nothing creditwatch can judge: counted, kept
@@ -100,7 +108,7 @@ func (c *contentCheck) check(ctx context.Context, o observation, expected bool) 
 			c.publish(true)
 			return nil
 		}
-		c.sha, c.baseID = sha, baseID
+		c.sha, c.sum, c.baseID = page.SHA256, sum, baseID
 		base := c.base
 		if !expected {
 			base, c.sha = nil, "" // the next expected page is checked afresh

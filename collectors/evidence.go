@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/creditwatch/creditwatch/internal/ledger"
+	"github.com/creditwatch/creditwatch/internal/pagetext"
 )
 
 // maxExcerpt bounds the decoded body kept as an incident's evidence.
@@ -42,9 +43,22 @@ func evidenceOf(o observation, v Verdict, url, vantage string) *ledger.Evidence 
 	if len(o.answer.Body) > 0 {
 		sum := sha256.Sum256(o.answer.Body)
 		e.BodySHA256 = hex.EncodeToString(sum[:])
-		e.BodyExcerpt = truncate(DecodeBody(o.answer.Body, o.answer.ContentType), maxExcerpt)
+		text := pagetext.DecodeText(o.answer.Body, o.answer.ContentType)
+		e.BodyExcerpt = string(truncateBytes(text.B, maxExcerpt))
+		text.Release()
 	}
 	return e
+}
+
+// truncateBytes cuts b to at most n bytes on a character boundary.
+func truncateBytes(b []byte, n int) []byte {
+	if len(b) <= n {
+		return b
+	}
+	for n > 0 && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	return b[:n]
 }
 
 // truncate cuts s to at most n bytes on a character boundary.

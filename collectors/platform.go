@@ -282,3 +282,10 @@ func today(t time.Time) time.Time {
 	y, m, d := t.In(clock.Shanghai).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, clock.Shanghai)
 }
+
+// discardLogger keeps resty from printing warnings on stderr; creditwatch logs results itself.
+type discardLogger struct{}
+
+func (discardLogger) Errorf(string, ...any) {}
+func (discardLogger) Warnf(string, ...any)  {}
+func (discardLogger) Debugf(string, ...any) {}

@@ -1,24 +1,29 @@
 package collectors
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/go-resty/resty/v2"
 	"go.uber.org/zap"
 
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/incident"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/metrics"
+	"github.com/creditwatch/creditwatch/internal/pagetext"
 )
 
 // Portal probes one credit-portal target over HTTP(S).
@@ -28,7 +33,10 @@ type Portal struct {
 	policy         incident.Policy
 	scoring        ledger.Scoring
 	challengeFails bool
-	client         *resty.Client
+	client         *http.Client
+	header         http.Header // the probe's request headers, read-only
+	url            *url.URL    // the target's URL, read-only
+	originPrivate  bool        // the target's URL is an IP literal of a non-public address
 	deps           Deps
 	log            *zap.Logger
 	// state is the target's incident state after its latest probe (probes of one target
@@ -52,13 +60,24 @@ func portalCollectors(cfg *config.Config, d Deps) ([]Collector, error) {
 	return out, nil
 }
 
-// NewPortal returns the probe of one target.
+// NewPortal returns the probe of one target. Its client, transport and headers are made
+// here once; a probe allocates none of them.
 func NewPortal(t config.Target, pc config.Portal, d Deps) (*Portal, error) {
 	client, err := newProbeClient(t)
 	if err != nil {
 		return nil, fmt.Errorf("setting up probe of %s: %w", t.Name, err)
 	}
 	log := d.Logger.With(zap.String("collector", "portal"), zap.String("target", t.Name))
+	h := http.Header{}
+	h.Set("User-Agent", t.UserAgent)
+	h.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
+	h.Set("Accept-Language", "zh-CN,zh;q=0.9")
+	// Asked for here rather than by the transport, and undone by readBody, under the limit.
+	h.Set("Accept-Encoding", "gzip")
+	u, err := url.Parse(t.URL)
+	if err != nil {
+		return nil, fmt.Errorf("setting up probe of %s: %w", t.Name, err)
+	}
 	return &Portal{
 		content:        newContentCheck(t, d, log),
 		target:         t,
@@ -67,12 +86,15 @@ func NewPortal(t config.Target, pc config.Portal, d Deps) (*Portal, error) {
 		scoring:        ledger.Scoring{Site: t.Site, Scored: t.IsScored(), MergeWindow: pc.MergeWindow(t.Site)},
 		challengeFails: pc.Incident.ChallengeFails(),
 		client:         client,
+		header:         h,
+		url:            u,
+		originPrivate:  newGuard(t.URL, nil).originPrivate,
 		deps:           d,
 		log:            log,
 	}, nil
 }
 
-func newProbeClient(t config.Target) (*resty.Client, error) {
+func newProbeClient(t config.Target) (*http.Client, error) {
 	tlsCfg := &tls.Config{InsecureSkipVerify: t.TLS.InsecureSkipVerify, ServerName: t.TLS.ServerName} //nolint:gosec // the operator's choice
 	if t.TLS.CAFile != "" {
 		pem, err := os.ReadFile(t.TLS.CAFile)
@@ -85,25 +107,33 @@ func newProbeClient(t config.Target) (*resty.Client, error) {
 		}
 		tlsCfg.RootCAs = pool
 	}
-	// A fresh connection per probe, as a visitor would open one, so that DNS, connect and
-	// TLS are measured every time.
+	// A fresh connection per probe by default, as a visitor would open one, so that DNS,
+	// connect and TLS are measured every time; keep_alive reuses one between probes.
+	dialer := &net.Dialer{Timeout: t.Timeout.D(), ControlContext: guardedControl}
 	tr := &http.Transport{
 		Proxy:               guardedProxy,
-		DialContext:         (&net.Dialer{Timeout: t.Timeout.D(), ControlContext: guardedControl}).DialContext,
+		DialContext:         dialer.DialContext,
 		TLSClientConfig:     tlsCfg,
 		TLSHandshakeTimeout: t.Timeout.D(),
-		DisableKeepAlives:   true,
+		DisableKeepAlives:   !t.KeepAlive,
 		DisableCompression:  false,
 	}
-	c := resty.NewWithClient(&http.Client{Transport: statusRecorder{tr}}).
-		SetTimeout(t.Timeout.D()).
-		SetRedirectPolicy(resty.RedirectPolicyFunc(checkRedirect(*t.MaxRedirects))).
-		SetResponseBodyLimit(int(t.MaxBodyBytes)).
-		SetHeader("User-Agent", t.UserAgent).
-		SetHeader("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8").
-		SetHeader("Accept-Language", "zh-CN,zh;q=0.9")
-	c.SetLogger(discardLogger{})
-	return c, nil
+	var rt http.RoundTripper = tr
+	if t.KeepAlive {
+		// One connection to the target (and one to a redirect's host), kept while probes
+		// come: past two intervals without one it is closed.
+		tr.MaxIdleConnsPerHost = 1
+		tr.MaxIdleConns = 2
+		tr.IdleConnTimeout = 2*t.Interval.D() + 30*time.Second
+	} else {
+		// A connection used once needs no TCP keep-alive probes (nor the system calls
+		// setting them up), nor the Transport's goroutines.
+		once := *dialer
+		once.KeepAlive = -1
+		rt = &oneShot{dialer: &once, tls: tlsCfg, proxy: guardedProxy, viaProxy: tr}
+	}
+	// The fetch's context bounds the whole probe, body included: no Client.Timeout.
+	return &http.Client{Transport: statusRecorder{rt}, CheckRedirect: checkRedirect(*t.MaxRedirects)}, nil
 }
 
 // Kind implements Collector.
@@ -121,6 +151,7 @@ func (p *Portal) Jitter() time.Duration { return p.target.Jitter.D() }
 // Collect implements Collector: fetch, classify, emit.
 func (p *Portal) Collect(ctx context.Context) error {
 	obs := p.fetch(ctx)
+	defer obs.release()
 	if err := ctx.Err(); err != nil {
 		// Shutdown cut the probe short: that says nothing about the portal.
 		return err
@@ -132,6 +163,7 @@ func (p *Portal) Collect(ctx context.Context) error {
 // Check probes once and judges the answer without recording anything: `creditwatch probe`.
 func (p *Portal) Check(ctx context.Context) (v Verdict, status int, bodyBytes int64) {
 	obs := p.fetch(ctx)
+	defer obs.release()
 	return Classify(obs.answer, p.expect), obs.answer.StatusCode, obs.bodyBytes
 }
 
@@ -140,45 +172,105 @@ type observation struct {
 	start      time.Time
 	raw        *http.Response // nil without a response
 	answer     Answer
-	trace      resty.TraceInfo
+	trace      traceInfo
 	total      time.Duration
 	bodyBytes  int64
 	certExpiry time.Time
+	// buf is the pooled buffer the body was read into (answer.Body), given back by release
+	// when the probe is done with the body.
+	buf *[]byte
+}
+
+func (o *observation) release() {
+	pagetext.PutBuffer(o.buf)
+	o.buf, o.answer.Body = nil, nil
 }
 
 func (p *Portal) fetch(ctx context.Context) observation {
 	ctx, cancel := context.WithTimeout(ctx, p.target.Timeout.D())
 	defer cancel()
 	o := observation{start: p.deps.now()}
-	guard := newGuard(p.target.URL, p.target.AllowPrivateRedirects)
-	resp, err := p.client.R().SetContext(withGuard(ctx, guard)).EnableTrace().Get(p.target.URL)
-	o.total = p.deps.now().Sub(o.start)
+	guard := &redirectGuard{allow: p.target.AllowPrivateRedirects, originPrivate: p.originPrivate}
+	tr := &probeTrace{}
+	resp, err := p.do(httptrace.WithClientTrace(withGuard(ctx, guard), tr.hooks()))
 	// A refused or malformed redirect leaves no response: the status is the redirect's.
 	o.answer = Answer{Err: err, BodyLimit: p.target.MaxBodyBytes, StatusCode: guard.lastStatus()}
-	if resp == nil {
-		return o
-	}
-	o.trace = resp.Request.TraceInfo()
-	if raw := resp.RawResponse; raw != nil {
-		o.raw = raw
-		o.answer.StatusCode = raw.StatusCode
-		o.answer.ContentType = raw.Header.Get("Content-Type")
-		o.answer.Compressed = raw.Uncompressed || strings.EqualFold(raw.Header.Get("Content-Encoding"), "gzip")
-		if raw.TLS != nil {
-			for _, c := range raw.TLS.PeerCertificates {
+	if resp != nil {
+		o.raw = resp
+		o.answer.StatusCode = resp.StatusCode
+		o.answer.ContentType = resp.Header.Get("Content-Type")
+		o.answer.Compressed = resp.Uncompressed || strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip")
+		if resp.TLS != nil {
+			for _, c := range resp.TLS.PeerCertificates {
 				if o.certExpiry.IsZero() || c.NotAfter.Before(o.certExpiry) {
 					o.certExpiry = c.NotAfter
 				}
 			}
 		}
+		if err == nil {
+			o.buf, o.answer.Err = readBody(resp, p.target.MaxBodyBytes)
+			if o.answer.Err == nil {
+				o.answer.Body = *o.buf
+			}
+		}
+		resp.Body.Close()
 	}
-	o.answer.Body = resp.Body()
+	o.total = p.deps.now().Sub(o.start)
+	o.trace = tr.info()
 	o.bodyBytes = int64(len(o.answer.Body))
 	return o
 }
 
+// do sends the probe's GET.
+func (p *Portal) do(ctx context.Context) (*http.Response, error) {
+	// The URL and the headers are the target's, read-only: the client copies them before
+	// changing any (a redirect's request is a new one).
+	req := (&http.Request{Method: http.MethodGet, URL: p.url, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: p.header, Host: p.url.Host}).WithContext(ctx)
+	return p.client.Do(req)
+}
+
+// readBody reads a response's body into a pooled buffer, at most limit bytes once
+// decompressed (net/http undoes the gzip it asked for; a server's unasked gzip is undone
+// here).
+func readBody(resp *http.Response, limit int64) (*[]byte, error) {
+	body, hint := io.Reader(resp.Body), resp.ContentLength
+	if resp.Uncompressed {
+		hint = -1
+	}
+	if strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") && resp.ContentLength != 0 && !resp.Uncompressed {
+		zr, err := gunzip(body)
+		if err != nil {
+			return nil, err
+		}
+		defer gzipReaders.Put(zr)
+		body, hint = zr, -1
+	}
+	buf, err := pagetext.ReadPooled(body, limit, hint)
+	if err != nil {
+		pagetext.PutBuffer(buf)
+		return nil, err
+	}
+	return buf, nil
+}
+
+// gzipReaders are gzip readers to reuse: a reader's decompressor is some 40 KB.
+var gzipReaders sync.Pool
+
+func gunzip(r io.Reader) (*gzip.Reader, error) {
+	zr, ok := gzipReaders.Get().(*gzip.Reader)
+	if !ok {
+		return gzip.NewReader(r)
+	}
+	if err := zr.Reset(r); err != nil {
+		gzipReaders.Put(zr)
+		return nil, err
+	}
+	return zr, nil
+}
+
 // phases splits the probe's total time into phases that add up to it.
-func phases(ti resty.TraceInfo, total time.Duration) map[string]float64 {
+func phases(ti traceInfo, total time.Duration) map[string]float64 {
 	pos := func(d time.Duration) time.Duration { return max(d, 0) }
 	dns, tlsT := pos(ti.DNSLookup), pos(ti.TLSHandshake)
 	connect := pos(ti.ConnTime - dns - tlsT)
@@ -211,10 +303,11 @@ func (p *Portal) emit(ctx context.Context, o observation, v Verdict) error {
 	if ledger.NeedsEvidence(p.state, failed) {
 		rec.Evidence = evidenceOf(o, v, p.target.URL, p.deps.Vantage)
 	}
-	st, tr, err := p.deps.Ledger.RecordProbe(ctx, rec, p.policy, p.scoring)
+	recorded, err := p.deps.Ledger.RecordPortalProbe(ctx, rec, p.policy, p.scoring)
 	if err != nil {
 		return err
 	}
+	st, tr := recorded.State, recorded.Transition
 	p.state = st
 	p.publish(rec, ph, st, tr)
 	if failed {
@@ -238,7 +331,7 @@ func (p *Portal) emit(ctx context.Context, o observation, v Verdict) error {
 	// maintenance page, or one a defacer replaced) is looked at for its own signs.
 	if (v.Outcome == OutcomeOK || v.Outcome == OutcomeContentMismatch && o.answer.Err == nil &&
 		slices.Contains(p.expect.Status, o.answer.StatusCode)) && isHTML(o.answer.ContentType, o.answer.Body) {
-		return p.content.check(ctx, o, v.Outcome == OutcomeOK)
+		return p.content.check(ctx, o, v.Outcome == OutcomeOK, recorded.BaselineID)
 	}
 	return nil
 }
@@ -314,10 +407,3 @@ func seedPortals(ctx context.Context, cs []Collector, d Deps) error {
 	}
 	return nil
 }
-
-// discardLogger keeps resty from printing warnings on stderr; creditwatch logs results itself.
-type discardLogger struct{}
-
-func (discardLogger) Errorf(string, ...any) {}
-func (discardLogger) Warnf(string, ...any)  {}
-func (discardLogger) Debugf(string, ...any) {}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"database/sql"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -292,5 +293,97 @@ func TestIncidentOutcomeAndTargetInfo(t *testing.T) {
 		if strings.HasPrefix(key, "creditwatch_portal_incident_outcome") {
 			t.Errorf("%s still exported after the incident closed", key)
 		}
+	}
+}
+
+// TestKeepAlive: a probe opens a fresh connection by default, as a visitor would; with
+// keep_alive the target's probes share one.
+func TestKeepAlive(t *testing.T) {
+	page := fixture(t, "portal-utf8.html")
+	for _, keep := range []bool{false, true} {
+		var conns atomic.Int32
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write(page) }))
+		srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				conns.Add(1)
+			}
+		}
+		srv.Start()
+		t.Cleanup(srv.Close)
+		d := testDeps(t)
+		p := testPortal(t, srv.URL+"/", d, func(tg *config.Target) { tg.KeepAlive = keep })
+		for range 3 {
+			if err := p.Collect(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if snap, _ := d.Store.Portal("credit-portal"); !snap.Success {
+				t.Fatalf("keep_alive %t: probe failed: %s", keep, snap.LastError)
+			}
+		}
+		want := int32(3)
+		if keep {
+			want = 1
+		}
+		if got := conns.Load(); got != want {
+			t.Errorf("keep_alive %t: 3 probes opened %d connections, want %d", keep, got, want)
+		}
+	}
+}
+
+// A probe is acknowledged only once its row is on disk: while another connection holds the
+// ledger's write lock, the probe's result waits, and neither its metrics nor its row can be
+// seen; once the lock goes, both are.
+func TestMetricsOnlyAfterTheRowIsCommitted(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "l.db")
+	l, err := ledger.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	d := Deps{Ledger: l, Store: metrics.NewStore(), Logger: zap.NewNop()}
+	page := fixture(t, "portal-utf8.html")
+	p := testPortal(t, serve(t, func(w http.ResponseWriter, _ *http.Request) { w.Write(page) }), d, nil)
+
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Collect(ctx) }()
+	for l.PendingProbes() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if _, ok := d.Store.Portal("credit-portal"); ok {
+		t.Error("the probe's metrics are published before its row is written")
+	}
+	if n, _ := l.CountProbes(ctx, "credit-portal"); n != 0 {
+		t.Errorf("%d probe rows before the commit", n)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Collect returned (%v) before its row was written", err)
+	default:
+	}
+	if _, err := conn.ExecContext(ctx, `ROLLBACK`); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if snap, ok := d.Store.Portal("credit-portal"); !ok || !snap.Success {
+		t.Errorf("no metrics after the commit: %+v", snap)
+	}
+	if n, _ := l.CountProbes(ctx, "credit-portal"); n != 1 {
+		t.Errorf("%d probe rows after the commit, want 1", n)
 	}
 }

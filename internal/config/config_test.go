@@ -70,6 +70,8 @@ func TestBadConfigs(t *testing.T) {
 		"bad-typo.yml":            "line 7: portal.targets[0].expect: unknown key body_contain (did you mean body_contains?)",
 		"bad-status-scalar.yml":   "line 6: portal.targets[0].expect.status: must be a list, e.g. [200]",
 		"bad-bool.yml":            `line 6: portal.incident.challenge_is_failure: must be true or false, got "maybe"`,
+		"bad-keep-alive.yml":      `line 5: portal.targets[0].keep_alive: must be true or false, got "yes please"`,
+		"bad-commit-window.yml":   "line 3: storage.commit_window: must be between 0s and 100ms, got 1s",
 		"bad-targets-mapping.yml": "line 3: portal.targets: must be a list, e.g. […]",
 		// Every problem in one run: a syntax error, what follows it, and the rules.
 		"bad-many.yml": "line 6: portal.targets[0].expect: unknown key body_contain (did you mean body_contains?)\n" +
@@ -255,6 +257,14 @@ func TestExplicitValuesKept(t *testing.T) {
 			want: [2]int64{64 << 20, 256 << 20}},
 		"total follows a larger part limit": {doc: "publicity: {max_decompressed_bytes: 536870912}\n",
 			got: func(c *Config) any { return c.Publicity.MaxDecompressedTotalBytes }, want: int64(512 << 20)},
+		"commit window by default": {doc: "",
+			got: func(c *Config) any { return c.Storage.CommitWindow.D() }, want: DefaultCommitWindow},
+		"commit window 0 writes at once": {doc: "storage: {commit_window: 0s}\n",
+			got: func(c *Config) any { return c.Storage.CommitWindow.D() }, want: time.Duration(0)},
+		"a fresh connection per probe by default": {doc: "portal:\n  targets:\n    - {name: p, url: 'http://127.0.0.1/'}\n",
+			got: func(c *Config) any { return c.Portal.Targets[0].KeepAlive }, want: false},
+		"keep_alive": {doc: "portal:\n  targets:\n    - {name: p, url: 'http://127.0.0.1/', keep_alive: true}\n",
+			got: func(c *Config) any { return c.Portal.Targets[0].KeepAlive }, want: true},
 		"private redirects unset": {doc: "portal:\n  targets:\n    - {name: p, url: 'http://127.0.0.1/'}\n",
 			got: func(c *Config) any { return c.Portal.Targets[0].AllowPrivateRedirects == nil }, want: true},
 	}

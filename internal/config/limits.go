@@ -20,6 +20,7 @@ const (
 	MaxRedirects         = 20
 	MaxPageSize          = 5000
 	MaxDeadlineWorkdays  = 60
+	MaxCommitWindow      = 100 * time.Millisecond // storage.commit_window
 	// XLSX exports: per part and per workbook, decompressed.
 	MinDecompressedBytes      = 1 << 20
 	MaxDecompressedBytes      = 1 << 30

@@ -37,6 +37,30 @@ type Ledger struct {
 	// publicityWrites counts committed publicity writes, so readers can tell when figures
 	// computed from the records are stale.
 	publicityWrites atomic.Int64
+	// pw writes probes by group commit (probewriter.go).
+	pw *probeWriter
+	// stmts are the readers' statements run at every probe, prepared once (readStmt).
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
+}
+
+// readStmt is q prepared on the readers, once: a query run at every probe is not parsed
+// each time.
+func (l *Ledger) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	l.stmtMu.Lock()
+	defer l.stmtMu.Unlock()
+	if st := l.stmts[q]; st != nil {
+		return st, nil
+	}
+	st, err := l.r.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if l.stmts == nil {
+		l.stmts = map[string]*sql.Stmt{}
+	}
+	l.stmts[q] = st
+	return st, nil
 }
 
 // PublicityVersion changes whenever publicity records are written.
@@ -70,16 +94,30 @@ func Open(ctx context.Context, path string) (*Ledger, error) {
 		return nil, fmt.Errorf("opening ledger %s for reading: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
+	// As many kept as opened: a reader closed and opened again costs its setup and the
+	// preparing of its statements again.
+	r.SetMaxIdleConns(4)
 	l := &Ledger{w: w, r: r, path: path}
 	if err := l.migrate(ctx); err != nil {
 		l.Close()
 		return nil, corrupt(path, fmt.Errorf("migrating ledger %s: %w", path, err))
 	}
+	if err := l.startProbeWriter(ctx); err != nil {
+		l.Close()
+		return nil, err
+	}
 	return l, nil
 }
 
-// Close closes the ledger.
+// Close writes the probes handed over, refuses others and closes the ledger.
 func (l *Ledger) Close() error {
+	l.stopProbeWriter()
+	l.stmtMu.Lock()
+	for q, st := range l.stmts {
+		st.Close()
+		delete(l.stmts, q)
+	}
+	l.stmtMu.Unlock()
 	return errors.Join(l.r.Close(), l.w.Close())
 }
 

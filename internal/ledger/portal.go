@@ -314,6 +314,7 @@ func (l *Ledger) StopWatching(ctx context.Context, target string, at time.Time) 
 	if _, err := tx.ExecContext(ctx, `DELETE FROM target_state WHERE target = ?`, target); err != nil {
 		return false, fmt.Errorf("forgetting the state of %s: %w", target, err)
 	}
+	l.forgetStates()
 	if err := stopContent(ctx, tx, target, at); err != nil {
 		return false, err
 	}

@@ -67,44 +67,50 @@ type targetRow struct {
 	streakEvidence, goodEvidence string
 }
 
-// RecordProbe writes a probe result, the incident transition it causes and its watch span
-// in one transaction, and returns the target's new state and the transition. sc describes
-// an incident the probe opens.
-func (l *Ledger) RecordProbe(ctx context.Context, p Probe, pol incident.Policy, sc Scoring) (incident.State, incident.Transition, error) {
-	tx, err := l.w.BeginTx(ctx, nil)
-	if err != nil {
-		return incident.State{}, incident.Transition{}, fmt.Errorf("recording probe of %s: %w", p.Target, err)
-	}
-	defer tx.Rollback()
-	row, err := loadState(ctx, tx, p.Target)
-	if err != nil {
-		return row.st, incident.Transition{}, fmt.Errorf("loading state of %s: %w", p.Target, err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO probes (target, vantage, started_at, duration_seconds,
-		outcome, failed, status_code, error, dns_seconds, connect_seconds, tls_seconds, first_byte_seconds,
-		body_bytes, cert_expiry) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+// recordProbe writes one probe result, the incident transition it causes and its watch span
+// in the batch's transaction tx, from the target's state row (read from the ledger, or kept
+// from its last probe), and returns the target's new state row and the transition. sc
+// describes an incident the probe opens.
+func recordProbe(ctx context.Context, tx *sql.Tx, st *probeStmts, row targetRow, p Probe, pol incident.Policy, sc Scoring) (targetRow, incident.Transition, error) {
+	if _, err := st.insert.ExecContext(ctx,
 		p.Target, p.Vantage, ms(p.StartedAt), p.Duration.Seconds(), p.Outcome, p.Failed, p.StatusCode,
 		p.Error, p.DNS.Seconds(), p.Connect.Seconds(), p.TLS.Seconds(), p.FirstByte.Seconds(),
 		p.BodyBytes, nullMS(p.CertExpiry)); err != nil {
-		return row.st, incident.Transition{}, fmt.Errorf("inserting probe of %s: %w", p.Target, err)
+		return row, incident.Transition{}, fmt.Errorf("inserting probe of %s: %w", p.Target, err)
 	}
+	before := row
 	prev := row.st
 	row.keepEvidence(p, prev)
-	st, tr := incident.Step(prev, incident.Result{At: p.StartedAt, Failed: p.Failed, Outcome: p.Outcome, Error: p.Error}, pol)
-	row.st = st
-	if err := applyTransition(ctx, tx, p, sc, &row, tr, prev.OpenID); err != nil {
-		return row.st, tr, fmt.Errorf("applying incident transition of %s: %w", p.Target, err)
+	next, tr := incident.Step(prev, incident.Result{At: p.StartedAt, Failed: p.Failed, Outcome: p.Outcome, Error: p.Error}, pol)
+	row.st = next
+	if err := applyTransition(ctx, tx, st, p, sc, &row, tr, prev.OpenID); err != nil {
+		return row, tr, fmt.Errorf("applying incident transition of %s: %w", p.Target, err)
 	}
-	if err := row.watch(ctx, tx, p); err != nil {
-		return row.st, tr, fmt.Errorf("extending the watch span of %s: %w", p.Target, err)
+	if err := row.watch(ctx, st, p); err != nil {
+		return row, tr, fmt.Errorf("extending the watch span of %s: %w", p.Target, err)
 	}
-	if err := saveState(ctx, tx, p.Target, row); err != nil {
-		return row.st, tr, fmt.Errorf("saving state of %s: %w", p.Target, err)
+	// A probe that changes nothing but the end of the watch span (which watch_spans holds)
+	// leaves the state row as it is: most probes of a healthy portal.
+	if !row.sameStored(before) {
+		if err := saveState(ctx, st, p.Target, row); err != nil {
+			return row, tr, fmt.Errorf("saving state of %s: %w", p.Target, err)
+		}
 	}
-	if err := tx.Commit(); err != nil {
-		return row.st, tr, fmt.Errorf("committing probe of %s: %w", p.Target, err)
-	}
-	return row.st, tr, nil
+	return row, tr, nil
+}
+
+// sameStored reports whether two rows store the same state, the watch span's end apart.
+func (r targetRow) sameStored(o targetRow) bool {
+	a, b := r.st, o.st
+	return a.FailStreak == b.FailStreak && a.GoodStreak == b.GoodStreak && ms(a.StreakStart) == ms(b.StreakStart) &&
+		a.StreakOut == b.StreakOut && a.StreakErr == b.StreakErr && ms(a.GoodStart) == ms(b.GoodStart) &&
+		a.OpenID == b.OpenID && r.spanID == o.spanID && r.streakEvidence == o.streakEvidence && r.goodEvidence == o.goodEvidence
+}
+
+// stored is the row as reading it back from the ledger gives it: times to the millisecond.
+func (r targetRow) stored() targetRow {
+	r.st.StreakStart, r.st.GoodStart = fromMS(ms(r.st.StreakStart)), fromMS(ms(r.st.GoodStart))
+	return r
 }
 
 // keepEvidence keeps the evidence of a probe that begins a failure streak or a recovery.
@@ -138,7 +144,7 @@ func encodeEvidence(e *Evidence) string {
 	return string(b)
 }
 
-func applyTransition(ctx context.Context, tx *sql.Tx, p Probe, sc Scoring, row *targetRow, tr incident.Transition, openID int64) error {
+func applyTransition(ctx context.Context, tx *sql.Tx, st *probeStmts, p Probe, sc Scoring, row *targetRow, tr incident.Transition, openID int64) error {
 	switch {
 	case tr.Opened != nil:
 		o := tr.Opened
@@ -154,7 +160,7 @@ func applyTransition(ctx context.Context, tx *sql.Tx, p Probe, sc Scoring, row *
 		row.streakEvidence = ""
 		return chainOpened(ctx, tx, row.st.OpenID)
 	case tr.FailedInIncident:
-		_, err := tx.ExecContext(ctx, `UPDATE incidents SET failed_probes = failed_probes + 1 WHERE id = ?`, openID)
+		_, err := st.failedInIncident.ExecContext(ctx, openID)
 		return err
 	case !tr.ClosedAt.IsZero():
 		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET ended_at = ?, end_cause = ?, end_confirmed_at = ? WHERE id = ?`,
@@ -198,7 +204,7 @@ func saveEvidence(ctx context.Context, tx *sql.Tx, incidentID int64, role, evide
 // watch extends the target's watch span with this probe, or begins a new one when the probe
 // comes later than half an interval after the span's end (a probe was missed, or the
 // monitor was down): the time in between is unknown.
-func (r *targetRow) watch(ctx context.Context, tx *sql.Tx, p Probe) error {
+func (r *targetRow) watch(ctx context.Context, st *probeStmts, p Probe) error {
 	start := ms(p.StartedAt)
 	end := ms(p.StartedAt.Add(max(p.Interval, p.Duration)))
 	if r.spanID != 0 && start <= r.spanEnd+p.Interval.Milliseconds()/2 && start >= r.spanEnd-p.Interval.Milliseconds() {
@@ -206,23 +212,23 @@ func (r *targetRow) watch(ctx context.Context, tx *sql.Tx, p Probe) error {
 			return nil
 		}
 		r.spanEnd = end
-		_, err := tx.ExecContext(ctx, `UPDATE watch_spans SET ended_at = ? WHERE id = ?`, end, r.spanID)
+		_, err := st.extendSpan.ExecContext(ctx, end, r.spanID)
 		return err
 	}
 	r.spanEnd = end
-	return tx.QueryRowContext(ctx, `INSERT INTO watch_spans (target, vantage, started_at, ended_at) VALUES (?,?,?,?)
-		RETURNING id`, p.Target, p.Vantage, start, end).Scan(&r.spanID)
+	return st.newSpan.QueryRowContext(ctx, p.Target, p.Vantage, start, end).Scan(&r.spanID)
 }
 
 func loadState(ctx context.Context, tx *sql.Tx, target string) (targetRow, error) {
+	return scanState(tx.QueryRowContext(ctx, loadStateSQL, target))
+}
+
+func scanState(row *sql.Row) (targetRow, error) {
 	var r targetRow
 	var streakStart, goodStart int64
 	var openID, spanID sql.NullInt64
-	err := tx.QueryRowContext(ctx, `SELECT fail_streak, good_streak, streak_started_at, streak_outcome,
-		streak_error, good_started_at, open_incident_id, span_id, span_end, streak_evidence, good_evidence
-		FROM target_state WHERE target = ?`, target).
-		Scan(&r.st.FailStreak, &r.st.GoodStreak, &streakStart, &r.st.StreakOut, &r.st.StreakErr, &goodStart, &openID,
-			&spanID, &r.spanEnd, &r.streakEvidence, &r.goodEvidence)
+	err := row.Scan(&r.st.FailStreak, &r.st.GoodStreak, &streakStart, &r.st.StreakOut, &r.st.StreakErr, &goodStart, &openID,
+		&spanID, &r.spanEnd, &r.streakEvidence, &r.goodEvidence)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, nil
 	}
@@ -230,19 +236,10 @@ func loadState(ctx context.Context, tx *sql.Tx, target string) (targetRow, error
 	return r, err
 }
 
-func saveState(ctx context.Context, tx *sql.Tx, target string, r targetRow) error {
-	st := r.st
-	_, err := tx.ExecContext(ctx, `INSERT INTO target_state (target, fail_streak, good_streak,
-		streak_started_at, streak_outcome, streak_error, good_started_at, open_incident_id, span_id, span_end,
-		streak_evidence, good_evidence)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (target) DO UPDATE SET fail_streak = excluded.fail_streak,
-		good_streak = excluded.good_streak, streak_started_at = excluded.streak_started_at,
-		streak_outcome = excluded.streak_outcome, streak_error = excluded.streak_error,
-		good_started_at = excluded.good_started_at, open_incident_id = excluded.open_incident_id,
-		span_id = excluded.span_id, span_end = excluded.span_end, streak_evidence = excluded.streak_evidence,
-		good_evidence = excluded.good_evidence`,
-		target, st.FailStreak, st.GoodStreak, ms(st.StreakStart), st.StreakOut, st.StreakErr, ms(st.GoodStart),
-		nullID(st.OpenID), nullID(r.spanID), r.spanEnd, r.streakEvidence, r.goodEvidence)
+func saveState(ctx context.Context, st *probeStmts, target string, r targetRow) error {
+	s := r.st
+	_, err := st.save.ExecContext(ctx, target, s.FailStreak, s.GoodStreak, ms(s.StreakStart), s.StreakOut, s.StreakErr,
+		ms(s.GoodStart), nullID(s.OpenID), nullID(r.spanID), r.spanEnd, r.streakEvidence, r.goodEvidence)
 	return err
 }
 

@@ -57,6 +57,7 @@ func (l *Ledger) StopRun(ctx context.Context, id int64, at time.Time) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE target_state SET span_id = NULL`); err != nil {
 		return err
 	}
+	l.forgetStates()
 	return tx.Commit()
 }
 

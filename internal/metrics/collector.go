@@ -71,6 +71,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range append(append(append(publicityDescs, caseDescs...), contentDescs...), infoDescs...) {
 		ch <- d
 	}
+	c.s.skew.Describe(ch)
 }
 
 func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
@@ -87,8 +88,9 @@ func b2f(b bool) float64 {
 // Collect implements prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	st := c.s.cur.Load()
-	for _, name := range sortedKeys(st.portals) {
-		p := st.portals[name]
+	portals := st.portals.values()
+	for _, name := range sortedKeys(portals) {
+		p := portals[name]
 		for _, o := range Outcomes {
 			ch <- prometheus.MustNewConstMetric(probeOutcome, prometheus.CounterValue, p.OutcomeTotals[o], name, o)
 		}
@@ -111,13 +113,14 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(ch, certExpiry, float64(p.CertExpiry.Unix()), name)
 		}
 	}
-	for _, r := range st.runs {
+	for _, r := range st.runs.values() {
 		gauge(ch, collectorSuccess, b2f(r.Success), r.Collector, r.Target)
 		gauge(ch, collectorDuration, r.Duration.Seconds(), r.Collector, r.Target)
 		if !r.LastSuccess.IsZero() {
 			gauge(ch, collectorLastSuccess, float64(r.LastSuccess.UnixMilli())/1e3, r.Collector, r.Target)
 		}
 	}
+	c.s.skew.Collect(ch)
 	collectCards(ch, st)
 	collectPublicity(ch, st)
 	collectCases(ch, st)

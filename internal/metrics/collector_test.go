@@ -1,8 +1,10 @@
 package metrics
 
 import (
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -107,5 +109,50 @@ func TestKeepPortalsDropsRemovedTargets(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(sortedKeys(s.Portals()), ","), "a") {
 		t.Error("kept target lost")
+	}
+}
+
+// Targets publishing at once, while the target set changes and /metrics is read: each kept
+// target ends with its latest snapshot and run, a removed one with none, and a kept
+// target's snapshot never goes back to an older one.
+func TestConcurrentPublishing(t *testing.T) {
+	s := NewStore()
+	const targets, probes = 20, 200
+	var wg sync.WaitGroup
+	for k := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := fmt.Sprintf("t%02d", k)
+			for i := 1; i <= probes; i++ {
+				s.SetPortal(&Portal{Target: name, Probed: true, StatusCode: i, OutcomeTotals: map[string]float64{"ok": float64(i)}})
+				s.RecordRun("portal", name, true, time.Duration(i), time.Unix(int64(i), 0))
+				if p, ok := s.Portal(name); k < 2 && (!ok || p.StatusCode < i) {
+					t.Errorf("%s: after probe %d the snapshot is %+v", name, i, p)
+					return
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 50 {
+			testutil.CollectAndCount(NewCollector(s))
+			s.KeepPortals(map[string]bool{"t00": true, "t01": true, "gone": false})
+		}
+	}()
+	wg.Wait()
+	s.KeepPortals(map[string]bool{"t00": true, "t01": true})
+	for _, name := range []string{"t00", "t01"} {
+		if p, ok := s.Portal(name); !ok || p.StatusCode != probes {
+			t.Errorf("%s: latest snapshot %+v, want probe %d", name, p, probes)
+		}
+	}
+	if n := len(s.Portals()); n != 2 {
+		t.Errorf("%d targets kept, want 2", n)
+	}
+	if n := testutil.CollectAndCount(NewCollector(s), "creditwatch_collector_duration_seconds"); n != 2 {
+		t.Errorf("%d runs exported, want the 2 kept targets'", n)
 	}
 }

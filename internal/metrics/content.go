@@ -40,20 +40,12 @@ type Reports struct {
 
 // SetContent publishes a target's latest content check; c must not be modified afterwards.
 func (s *Store) SetContent(c *Content) {
-	s.update(func(st *state) {
-		m := make(map[string]*Content, len(st.content)+1)
-		for k, v := range st.content {
-			m[k] = v
-		}
-		m[c.Target] = c
-		st.content = m
-	})
+	set(s, func(st *state) *cells[string, Content] { return &st.content }, c.Target, c)
 }
 
 // Content returns a target's latest content check.
 func (s *Store) Content(target string) (*Content, bool) {
-	c, ok := s.cur.Load().content[target]
-	return c, ok
+	return s.cur.Load().content.get(target)
 }
 
 // SetReports publishes the report counters (nil: credit reports are not checked).
@@ -83,13 +75,7 @@ func (s *Store) AddReportCheck(result string, counted bool) {
 // DropRuns forgets the runs of a collector kind no longer configured.
 func (s *Store) DropRuns(collector string) {
 	s.update(func(st *state) {
-		r := make(map[runKey]Run, len(st.runs))
-		for k, v := range st.runs {
-			if k.collector != collector {
-				r[k] = v
-			}
-		}
-		st.runs = r
+		st.runs = st.runs.keep(func(k runKey) bool { return k.collector != collector })
 	})
 }
 
@@ -136,8 +122,9 @@ func collectContent(ch chan<- prometheus.Metric, st *state) {
 	if st.securityKnown {
 		ch <- prometheus.MustNewConstMetric(securityIncidents, prometheus.CounterValue, st.security)
 	}
-	for _, name := range sortedKeys(st.content) {
-		c := st.content[name]
+	content := st.content.values()
+	for _, name := range sortedKeys(content) {
+		c := content[name]
 		if c.Confirmed != nil {
 			for _, rule := range DefacementRules {
 				gauge(ch, defacementSigns, float64(c.Confirmed[rule]), name, rule)

@@ -115,8 +115,9 @@ func collectInfo(ch chan<- prometheus.Metric, st *state) {
 			}
 		}
 	}
-	for _, name := range sortedKeys(st.portals) {
-		if p := st.portals[name]; p.IncidentOpen && p.OpenOutcome != "" {
+	portals := st.portals.values()
+	for _, name := range sortedKeys(portals) {
+		if p := portals[name]; p.IncidentOpen && p.OpenOutcome != "" {
 			gauge(ch, incidentOutcome, 1, name, p.OpenOutcome)
 		}
 	}

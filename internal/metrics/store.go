@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/creditwatch/creditwatch/internal/card"
 )
 
@@ -50,16 +52,16 @@ type Run struct {
 type runKey struct{ collector, target string }
 
 type state struct {
-	portals  map[string]*Portal
-	runs     map[runKey]Run
+	portals  cells[string, Portal]
+	runs     cells[runKey, Run]
 	period   *card.Card // the assessment period to date
 	month    *card.Card // the current month alone
 	reloadOK bool
 	reloadAt time.Time
 	calendar time.Time // the last day the working-day calendar knows
 
-	content       map[string]*Content // by target
-	reports       *Reports            // nil: credit reports are not checked
+	content       cells[string, Content] // by target
+	reports       *Reports               // nil: credit reports are not checked
 	security      float64
 	securityKnown bool
 
@@ -76,12 +78,22 @@ type state struct {
 type Store struct {
 	mu  sync.Mutex // serialises writers
 	cur atomic.Pointer[state]
+	// skew is how late collector runs start against their scheduled phase.
+	skew *prometheus.HistogramVec
 }
+
+// StartSkewBuckets are the buckets of creditwatch_collector_start_skew_seconds.
+var StartSkewBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	s := &Store{}
-	s.cur.Store(&state{portals: map[string]*Portal{}, runs: map[runKey]Run{}, reloadOK: true})
+	s := &Store{skew: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: ns, Name: "collector_start_skew_seconds",
+		Help:    "How late each collector run (a portal probe, a poll, an import) started against its scheduled phase.",
+		Buckets: StartSkewBuckets,
+	}, []string{"collector"})}
+	s.cur.Store(&state{portals: cells[string, Portal]{}, runs: cells[runKey, Run]{}, content: cells[string, Content]{},
+		reloadOK: true})
 	return s
 }
 
@@ -96,67 +108,42 @@ func (s *Store) update(f func(*state)) {
 
 // SetPortal publishes a target's new state; p must not be modified afterwards.
 func (s *Store) SetPortal(p *Portal) {
-	s.update(func(st *state) {
-		m := make(map[string]*Portal, len(st.portals)+1)
-		for k, v := range st.portals {
-			m[k] = v
-		}
-		m[p.Target] = p
-		st.portals = m
-	})
+	set(s, func(st *state) *cells[string, Portal] { return &st.portals }, p.Target, p)
 }
 
 // Portal returns a target's latest state.
 func (s *Store) Portal(target string) (*Portal, bool) {
-	p, ok := s.cur.Load().portals[target]
-	return p, ok
+	return s.cur.Load().portals.get(target)
 }
 
 // Portals returns every target's latest state.
-func (s *Store) Portals() map[string]*Portal { return s.cur.Load().portals }
+func (s *Store) Portals() map[string]*Portal { return s.cur.Load().portals.values() }
 
 // KeepPortals drops targets that are no longer configured.
 func (s *Store) KeepPortals(names map[string]bool) {
 	s.update(func(st *state) {
-		m := make(map[string]*Portal, len(names))
-		for k, v := range st.portals {
-			if names[k] {
-				m[k] = v
-			}
-		}
-		st.portals = m
-		c := make(map[string]*Content, len(names))
-		for k, v := range st.content {
-			if names[k] {
-				c[k] = v
-			}
-		}
-		st.content = c
-		r := make(map[runKey]Run, len(st.runs))
-		for k, v := range st.runs {
-			if k.collector != "portal" || names[k.target] {
-				r[k] = v
-			}
-		}
-		st.runs = r
+		st.portals = st.portals.keep(func(k string) bool { return names[k] })
+		st.content = st.content.keep(func(k string) bool { return names[k] })
+		st.runs = st.runs.keep(func(k runKey) bool { return k.collector != "portal" || names[k.target] })
 	})
 }
 
-// RecordRun publishes the outcome of a collector run.
+// RecordRun publishes the outcome of a collector run. A collector's runs never overlap.
 func (s *Store) RecordRun(collector, target string, ok bool, d time.Duration, end time.Time) {
-	s.update(func(st *state) {
-		m := make(map[runKey]Run, len(st.runs)+1)
-		for k, v := range st.runs {
-			m[k] = v
-		}
-		k := runKey{collector, target}
-		r := Run{Collector: collector, Target: target, Success: ok, Duration: d, LastSuccess: m[k].LastSuccess}
-		if ok {
-			r.LastSuccess = end
-		}
-		m[k] = r
-		st.runs = m
-	})
+	k := runKey{collector, target}
+	r := &Run{Collector: collector, Target: target, Success: ok, Duration: d}
+	if prev, found := s.cur.Load().runs.get(k); found {
+		r.LastSuccess = prev.LastSuccess
+	}
+	if ok {
+		r.LastSuccess = end
+	}
+	set(s, func(st *state) *cells[runKey, Run] { return &st.runs }, k, r)
+}
+
+// StartSkew is the observer of how late a collector kind's runs start, in seconds.
+func (s *Store) StartSkew(collector string) prometheus.Observer {
+	return s.skew.WithLabelValues(collector)
 }
 
 // SetCards publishes the latest cards: the period to date and the current month alone.

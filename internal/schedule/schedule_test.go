@@ -68,3 +68,36 @@ func TestNoOverlapAndCleanStop(t *testing.T) {
 		t.Error("jobs ran after Stop")
 	}
 }
+
+// Every run is reported to Started, with how late it started against its phase; a job
+// replaced away runs no more.
+func TestStartedAndReplace(t *testing.T) {
+	s := New()
+	defer s.Stop(context.Background())
+	var runs, started atomic.Int32
+	lates := make(chan time.Duration, 100)
+	s.Replace([]Job{{Key: "a", Interval: 100 * time.Millisecond, Jitter: 100 * time.Millisecond,
+		Run: func(context.Context) { runs.Add(1) },
+		Started: func(late time.Duration) {
+			started.Add(1)
+			lates <- late
+		}}})
+	for runs.Load() < 3 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.Replace(nil)
+	n := runs.Load()
+	time.Sleep(300 * time.Millisecond)
+	if runs.Load() != n {
+		t.Errorf("a job replaced away ran %d more times", runs.Load()-n)
+	}
+	if started.Load() != runs.Load() {
+		t.Errorf("%d runs, %d reported to Started", runs.Load(), started.Load())
+	}
+	close(lates)
+	for late := range lates {
+		if late < 0 {
+			t.Errorf("a run started %v late", late)
+		}
+	}
+}

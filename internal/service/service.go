@@ -182,11 +182,14 @@ func (s *Service) apply(ctx context.Context, cfg *config.Config, starting bool) 
 	}
 	jobs := make([]schedule.Job, 0, len(cs))
 	for _, c := range cs {
+		skew := s.store.StartSkew(c.Kind())
 		jobs = append(jobs, schedule.Job{
 			Key: c.Kind() + "/" + c.Target(), Interval: c.Interval(), Jitter: c.Jitter(),
-			Run: func(ctx context.Context) { collectors.Run(ctx, c, deps) },
+			Run:     func(ctx context.Context) { collectors.Run(ctx, c, deps) },
+			Started: func(late time.Duration) { skew.Observe(late.Seconds()) },
 		})
 	}
+	s.ledger.SetCommitWindow(cfg.Storage.CommitWindow.D())
 	s.cfg.Store(cfg)
 	s.set.Store(&set)
 	s.key.Store(&key)
