@@ -37,6 +37,12 @@ type Ledger struct {
 	// publicityWrites counts committed publicity writes, so readers can tell when figures
 	// computed from the records are stale.
 	publicityWrites atomic.Int64
+	// retention is held while rollups and retention run; afterRetentionBatch, for tests,
+	// runs after each of their transactions, and retentionRows sizes them (0:
+	// RetentionBatch).
+	retention           sync.Mutex
+	afterRetentionBatch func()
+	retentionRows       int
 }
 
 // PublicityVersion changes whenever publicity records are written.
@@ -448,6 +454,9 @@ var migrations = []string{
 		record TEXT NOT NULL,
 		PRIMARY KEY (source, sha256, seq)
 	);`,
+	// 13: rollups of the probes by quarter-hour, hour and day, where retention stands, and
+	// the trigger that adds a probe recorded late to the rollups (rollup.go).
+	rollupMigration,
 }
 
 // backfills run in the transaction of the migration of the same number, for data that
