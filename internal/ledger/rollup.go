@@ -259,11 +259,12 @@ func (s ProbeSum) MeanSeconds() float64 { return meanSeconds(s.DurationNS, s.Pro
 // GoodMeanSeconds is the mean duration of the probes that did not fail, 0 if none.
 func (s ProbeSum) GoodMeanSeconds() float64 { return meanSeconds(s.GoodNS, s.Good()) }
 
+// meanSeconds is ns ÷ n in seconds, rounded once: the nearest float to the true mean.
 func meanSeconds(ns int64, n int) float64 {
 	if n == 0 {
 		return 0
 	}
-	return float64(ns) / 1e9 / float64(n)
+	return float64(ns) / (float64(n) * 1e9)
 }
 
 func (s *ProbeSum) add(o ProbeSum) {
