@@ -187,6 +187,7 @@ func (s *Service) apply(ctx context.Context, cfg *config.Config, starting bool) 
 			Run: func(ctx context.Context) { collectors.Run(ctx, c, deps) },
 		})
 	}
+	jobs = append(jobs, s.retentionJob(cfg, set))
 	s.cfg.Store(cfg)
 	s.set.Store(&set)
 	s.key.Store(&key)
