@@ -337,15 +337,18 @@ func (l *Ledger) TargetsWithState(ctx context.Context) ([]string, error) {
 	return out, err
 }
 
-// LastProbe is the start of a target's latest probe, zero if none. Once its raw rows are
-// gone, it is the start of the latest quarter-hour, hour or day rolled up with a probe of
-// the target.
+// LastProbe is the start of a target's latest probe, zero if none: read backwards from the
+// latest probe, it is found at once for a target probed until recently (a target removed
+// from the config while creditwatch was down). Once its raw rows are gone, it is the start
+// of the latest quarter-hour, hour or day rolled up with a probe of the target.
 func (l *Ledger) LastProbe(ctx context.Context, target string) (time.Time, error) {
 	var v int64
-	err := l.r.QueryRowContext(ctx, `SELECT MAX(COALESCE((SELECT MAX(started_at) FROM probes WHERE target = :t), 0),
-		COALESCE((SELECT MAX(start) FROM probe_quarters WHERE target = :t), 0),
-		COALESCE((SELECT MAX(start) FROM probe_hours WHERE target = :t), 0),
-		COALESCE((SELECT MAX(start) FROM probe_days WHERE target = :t), 0))`, sql.Named("t", target)).Scan(&v)
+	err := l.r.QueryRowContext(ctx, `SELECT COALESCE(
+		(SELECT started_at FROM probes WHERE target = :t AND started_at >= (SELECT raw_from FROM rollup_state)
+			ORDER BY started_at DESC LIMIT 1),
+		(SELECT start FROM probe_quarters WHERE target = :t ORDER BY start DESC LIMIT 1),
+		(SELECT start FROM probe_hours WHERE target = :t ORDER BY start DESC LIMIT 1),
+		(SELECT start FROM probe_days WHERE target = :t ORDER BY start DESC LIMIT 1), 0)`, sql.Named("t", target)).Scan(&v)
 	return fromMS(v), err
 }
 

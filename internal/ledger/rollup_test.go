@@ -206,7 +206,7 @@ func TestRollupsReadAsRawRows(t *testing.T) {
 
 	// Running it again does nothing.
 	done, err = l.RunRetention(ctx, now, Retention{RawProbes: 25 * time.Hour, Lag: 90 * time.Minute})
-	if err != nil || done != (RetentionDone{}) {
+	if err != nil || done.Batches != 0 || done.Rolled+done.Deleted+done.Pruned != 0 {
 		t.Errorf("again: %+v, %v", done, err)
 	}
 	sameFigures(t, "again", figures(t, l, true), rawAligned)
@@ -445,5 +445,26 @@ func TestPlan(t *testing.T) {
 		if got := plan(st, tc.from, tc.to, tc.b); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: plan = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// A target's last probe is found in its raw rows, and in the rollups once they are gone.
+func TestLastProbeAfterRetention(t *testing.T) {
+	l := openTemp(t, filepath.Join(t.TempDir(), "l.db"))
+	writeHistory(t, l)
+	ctx := context.Background()
+	last, err := l.LastProbe(ctx, "mirror")
+	if want := histTo.Add(-time.Minute + 31*time.Second); err != nil || !last.Equal(want) {
+		t.Fatalf("last probe of mirror %s, want %s (%v)", last, want, err)
+	}
+	if _, err := l.RunRetention(ctx, histTo.Add(30*24*time.Hour), Retention{RawProbes: 24 * time.Hour, Lag: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	// Its quarter-hours went with its raw rows: the hour of its last probe.
+	if got, err := l.LastProbe(ctx, "mirror"); err != nil || !got.Equal(last.Truncate(time.Hour)) {
+		t.Errorf("last probe of mirror after retention %s, want %s (%v)", got, last.Truncate(time.Hour), err)
+	}
+	if got, err := l.LastProbe(ctx, "never-probed"); err != nil || !got.IsZero() {
+		t.Errorf("last probe of a target never probed: %s, %v", got, err)
 	}
 }
