@@ -181,6 +181,19 @@ type Storage struct {
 	// acknowledged, in the metrics too, only once written. 0 writes at once; default
 	// DefaultCommitWindow.
 	CommitWindow Duration `yaml:"commit_window"`
+	// Retention says how long the ledger keeps raw probe rows and their rollups.
+	Retention Retention `yaml:"retention"`
+}
+
+// Retention configures what the ledger keeps of the probes. Incidents, risk events,
+// annotations, evidence and reports are kept for ever.
+type Retention struct {
+	// RawProbes is how long each probe's own row is kept (default 35d); after it, the probe
+	// lives on in the hour and day rollups, which every figure reads.
+	RawProbes Duration `yaml:"raw_probes"`
+	// RollupYears is how many years before the current assessment period the hour and day
+	// rollups and the watch spans are kept (default 3).
+	RollupYears int `yaml:"rollup_years"`
 }
 
 // PersonalDataKey is the personal data key's file for a ledger at path.
@@ -456,6 +469,12 @@ func (c *Config) applyDefaults(now time.Time, root *yaml.Node) {
 	if unset("storage", "commit_window") {
 		c.Storage.CommitWindow = Duration(DefaultCommitWindow)
 	}
+	if unset("storage", "retention", "raw_probes") {
+		c.Storage.Retention.RawProbes = Duration(DefaultRawProbes)
+	}
+	if unset("storage", "retention", "rollup_years") {
+		c.Storage.Retention.RollupYears = DefaultRollupYears
+	}
 	if c.Assessment.City == "" {
 		c.Assessment.City = DefaultCity
 	}
@@ -591,6 +610,7 @@ func (c *Config) validate(p *problems) {
 			}
 		}
 	}
+	c.Storage.Retention.validate(p)
 	c.validateSources(p)
 	c.Publicity.validateLimits(p)
 	c.Assessment.validate(p)

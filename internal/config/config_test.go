@@ -48,6 +48,8 @@ func TestParseDefaults(t *testing.T) {
 		"open_after":    {cfg.Portal.Incident.OpenAfter, 2},
 		"close_after":   {cfg.Portal.Incident.CloseAfter, 2},
 		"storage":       {cfg.Storage.Path, DefaultStoragePath},
+		"raw probes":    {cfg.Storage.Retention.RawProbes.D(), 35 * 24 * time.Hour},
+		"rollup years":  {cfg.Storage.Retention.RollupYears, 3},
 		"rounding":      {cfg.Assessment.Rounding, "ceil"},
 		"period start":  {cfg.Assessment.PeriodStart.IsZero(), true}, // the calendar year
 		"site":          {tg.Site, DefaultSite},
@@ -135,6 +137,9 @@ func TestBadConfigs(t *testing.T) {
 		"bad-reports-timeout.yml":        "line 5: credit_reports.timeout: must be positive and not exceed the interval 10s, got 1m",
 		"bad-reports-edition.yml":        `line 4: credit_reports.edition: "2019" is not one of 2021, 2022`,
 		"bad-reports-max-body.yml":       "line 4: credit_reports.max_body_bytes: must be between 1024 and 1073741824, got 100",
+		"bad-retention-raw.yml":          "line 6: storage.retention.raw_probes: must be between 1d and 10y, got 12h",
+		"bad-retention-years.yml":        "line 6: storage.retention.rollup_years: must be between 1 and 100, got 0",
+		"bad-retention-longer.yml":       "line 6: storage.retention.raw_probes: must not exceed rollup_years (2 × 365d), got 800d",
 	}
 	files, err := filepath.Glob("testdata/bad-*.yml")
 	if err != nil {

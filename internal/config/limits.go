@@ -27,6 +27,13 @@ const (
 	MaxDecompressedTotalBytes = 4 << 30
 	DefaultDecompressedBytes  = 64 << 20
 	DefaultDecompressedTotal  = 256 << 20
+	// storage.retention: raw probe rows are kept a day at least (the status page's
+	// sparkline is drawn from them), ten years at most; rollups one to a hundred years.
+	DefaultRawProbes   = 35 * 24 * time.Hour
+	MinRawProbes       = 24 * time.Hour
+	MaxRawProbes       = 3650 * 24 * time.Hour
+	DefaultRollupYears = 3
+	MaxRollupYears     = 100
 )
 
 // Assessment periods start in these years; anything else is a typo.
@@ -144,4 +151,15 @@ func mapValue(m *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+func (r Retention) validate(p *problems) {
+	at := func(key string) []any { return []any{"storage", "retention", key} }
+	okRaw := p.durationIn(at("raw_probes"), r.RawProbes, MinRawProbes, MaxRawProbes)
+	okYears := p.intIn(at("rollup_years"), int64(r.RollupYears), 1, MaxRollupYears)
+	// Rollups are deleted only where raw rows are gone: raw rows kept longer would outlive
+	// the rollups, and the figures read the rollups.
+	if okRaw && okYears && r.RawProbes.D() > time.Duration(r.RollupYears)*365*24*time.Hour {
+		p.add(at("raw_probes"), "must not exceed rollup_years (%d × 365d), got %s", r.RollupYears, r.RawProbes)
+	}
 }

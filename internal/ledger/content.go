@@ -238,8 +238,5 @@ func (l *Ledger) FreshnessAsOf(ctx context.Context, at time.Time) ([]Freshness, 
 // ProbedOK reports whether a probe answered well in [from, to): a page was fetched, and its
 // content checked, in that time.
 func (l *Ledger) ProbedOK(ctx context.Context, from, to time.Time) (bool, error) {
-	var n int
-	err := l.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM probes WHERE started_at >= ? AND started_at < ? AND outcome = 'ok')`,
-		ms(from), ms(to)).Scan(&n)
-	return n == 1, err
+	return l.probed(ctx, from, to, "ok")
 }

@@ -42,6 +42,12 @@ type Ledger struct {
 	// stmts are the readers' statements run at every probe, prepared once (readStmt).
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt
+	// retention is held while rollups and retention run; afterRetentionBatch, for tests,
+	// runs after each of their transactions, and retentionRows sizes them (0:
+	// RetentionBatch).
+	retention           sync.Mutex
+	afterRetentionBatch func()
+	retentionRows       int
 }
 
 // readStmt is q prepared on the readers, once: a query run at every probe is not parsed
@@ -486,6 +492,9 @@ var migrations = []string{
 		record TEXT NOT NULL,
 		PRIMARY KEY (source, sha256, seq)
 	);`,
+	// 13: rollups of the probes by quarter-hour, hour and day, where retention stands, and
+	// the trigger that adds a probe recorded late to the rollups (rollup.go).
+	rollupMigration,
 }
 
 // backfills run in the transaction of the migration of the same number, for data that

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -123,8 +124,6 @@ func (l *Ledger) Totals(ctx context.Context) (map[string]*TargetTotals, error) {
 			func(tt *TargetTotals, _ string, n int) { tt.Incidents = n }},
 		{"risk events", `SELECT target, '', COUNT(*) FROM risk_events GROUP BY target`,
 			func(tt *TargetTotals, _ string, n int) { tt.RiskEvents = n }},
-		{"probe outcomes", `SELECT target, outcome, COUNT(*) FROM probes GROUP BY target, outcome`,
-			func(tt *TargetTotals, o string, n int) { tt.Outcomes[o] = n }},
 	}
 	for _, c := range counts {
 		err := l.scanRows(ctx, func(rows *sql.Rows) error {
@@ -139,6 +138,13 @@ func (l *Ledger) Totals(ctx context.Context) (map[string]*TargetTotals, error) {
 		if err != nil {
 			return nil, fmt.Errorf("counting %s: %w", c.what, err)
 		}
+	}
+	outcomes, err := l.probeSums(ctx, sumQuery{from: math.MinInt64, to: math.MaxInt64, byOutcome: true})
+	if err != nil {
+		return nil, fmt.Errorf("counting probe outcomes: %w", err)
+	}
+	for _, s := range outcomes {
+		get(s.Target).Outcomes[s.Outcome] += s.Probes
 	}
 	open, err := l.Incidents(ctx, time.Time{}, time.Time{}, true)
 	if err != nil {
@@ -332,10 +338,18 @@ func (l *Ledger) TargetsWithState(ctx context.Context) ([]string, error) {
 	return out, err
 }
 
-// LastProbe is the start of a target's latest probe, zero if none.
+// LastProbe is the start of a target's latest probe, zero if none: read backwards from the
+// latest probe, it is found at once for a target probed until recently (a target removed
+// from the config while creditwatch was down). Once its raw rows are gone, it is the start
+// of the latest quarter-hour, hour or day rolled up with a probe of the target.
 func (l *Ledger) LastProbe(ctx context.Context, target string) (time.Time, error) {
 	var v int64
-	err := l.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(started_at), 0) FROM probes WHERE target = ?`, target).Scan(&v)
+	err := l.r.QueryRowContext(ctx, `SELECT COALESCE(
+		(SELECT started_at FROM probes WHERE target = :t AND started_at >= (SELECT raw_from FROM rollup_state)
+			ORDER BY started_at DESC LIMIT 1),
+		(SELECT start FROM probe_quarters WHERE target = :t ORDER BY start DESC LIMIT 1),
+		(SELECT start FROM probe_hours WHERE target = :t ORDER BY start DESC LIMIT 1),
+		(SELECT start FROM probe_days WHERE target = :t ORDER BY start DESC LIMIT 1), 0)`, sql.Named("t", target)).Scan(&v)
 	return fromMS(v), err
 }
 
@@ -359,10 +373,13 @@ func (l *Ledger) RiskEvents(ctx context.Context, from, to time.Time) ([]RiskEven
 	return out, nil
 }
 
-// CountProbes counts probe results of a target (all targets if empty).
+// CountProbes counts probe results of a target (all targets if empty), rolled up or not.
 func (l *Ledger) CountProbes(ctx context.Context, target string) (int, error) {
-	var n int
-	err := l.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM probes WHERE ? = '' OR target = ?`, target, target).Scan(&n)
+	sums, err := l.probeSums(ctx, sumQuery{from: math.MinInt64, to: math.MaxInt64, target: target})
+	n := 0
+	for _, s := range sums {
+		n += s.Probes
+	}
 	return n, err
 }
 
@@ -388,10 +405,17 @@ func minID(incs []Incident) int64 {
 	return m
 }
 
-// CountFailedProbes counts a target's failed probes that started in [from, to).
+// CountFailedProbes counts a target's failed probes that started in [from, to), rolled up
+// or not. Bounds that are not whole quarter-hours are counted from raw rows: exact within
+// the raw retention, and at an incident's start (the raw rows of that hour are kept).
 func (l *Ledger) CountFailedProbes(ctx context.Context, target string, from, to time.Time) (int, error) {
-	var n int
-	err := l.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM probes WHERE target = ? AND started_at >= ? AND started_at < ?
-		AND failed = 1`, target, ms(from), ms(to)).Scan(&n)
+	if target == "" {
+		return 0, fmt.Errorf("counting failed probes: no target")
+	}
+	sums, err := l.probeSums(ctx, sumQuery{from: ms(from), to: ms(to), target: target})
+	n := 0
+	for _, s := range sums {
+		n += s.Failed
+	}
 	return n, err
 }

@@ -164,23 +164,18 @@ type DayStats struct {
 	MeanSeconds float64
 }
 
-// ProbeDays returns per-target, per-day probe counts and mean durations for [from, to).
+// ProbeDays returns per-target, per-day probe counts and mean durations for [from, to),
+// from the rollups where the probes are rolled up and raw rows for the rest.
 // China has kept UTC+8 all year since 1991, so a day is an 8-hour shift of UTC.
 func (l *Ledger) ProbeDays(ctx context.Context, from, to time.Time) ([]DayStats, error) {
-	var out []DayStats
-	err := l.scanRows(ctx, func(rows *sql.Rows) error {
-		var d DayStats
-		var day int64
-		if err := rows.Scan(&d.Target, &day, &d.Probes, &d.Good, &d.MeanSeconds); err != nil {
-			return err
-		}
-		d.Day = time.Unix(day*86400, 0).UTC().Format(time.DateOnly)
-		out = append(out, d)
-		return nil
-	}, `SELECT target, (started_at + 28800000) / 86400000 AS day, COUNT(*), SUM(NOT failed), AVG(duration_seconds)
-		FROM probes WHERE started_at >= ? AND started_at < ? GROUP BY target, day ORDER BY target, day`, ms(from), ms(to))
+	sums, err := l.probeSums(ctx, sumQuery{from: ms(from), to: ms(to), buckets: buckets{origin: -shanghaiMS, width: dayMS}})
 	if err != nil {
 		return nil, fmt.Errorf("counting probes by day: %w", err)
+	}
+	out := make([]DayStats, 0, len(sums))
+	for _, s := range sums {
+		out = append(out, DayStats{Target: s.Target, Day: time.Unix(s.Bucket*86400, 0).UTC().Format(time.DateOnly),
+			Probes: s.Probes, Good: s.Good(), MeanSeconds: s.MeanSeconds()})
 	}
 	return out, nil
 }

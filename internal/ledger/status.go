@@ -21,29 +21,20 @@ type ResponseBucket struct {
 }
 
 // ResponseTimes groups the probes started in [from, to) by target and bucket (buckets of
-// the given width from from), by target and start. It reads the probes' covering index.
+// the given width from from), by target and start. Buckets of whole quarter-hours, hours or
+// days that begin at one are read from the rollups where the probes are rolled up.
 func (l *Ledger) ResponseTimes(ctx context.Context, from, to time.Time, bucket time.Duration) ([]ResponseBucket, error) {
 	if bucket < time.Millisecond {
 		return nil, fmt.Errorf("response times: bucket %s is too small", bucket)
 	}
-	var out []ResponseBucket
-	err := l.scanRows(ctx, func(rows *sql.Rows) error {
-		var b ResponseBucket
-		var n int64
-		var mean, most sql.NullFloat64
-		if err := rows.Scan(&b.Target, &n, &b.Probes, &b.Failed, &mean, &most); err != nil {
-			return err
-		}
-		b.Start = from.Add(time.Duration(n) * bucket)
-		b.MeanSeconds, b.MaxSeconds = mean.Float64, most.Float64
-		out = append(out, b)
-		return nil
-	}, `SELECT target, (started_at - :from) / :bucket AS b, COUNT(*), SUM(failed),
-		AVG(CASE WHEN failed = 0 THEN duration_seconds END), MAX(CASE WHEN failed = 0 THEN duration_seconds END)
-		FROM probes WHERE started_at >= :from AND started_at < :to GROUP BY target, b ORDER BY target, b`,
-		sql.Named("from", ms(from)), sql.Named("to", ms(to)), sql.Named("bucket", bucket.Milliseconds()))
+	sums, err := l.probeSums(ctx, sumQuery{from: ms(from), to: ms(to), buckets: buckets{origin: ms(from), width: bucket.Milliseconds()}})
 	if err != nil {
 		return nil, fmt.Errorf("reading response times: %w", err)
+	}
+	out := make([]ResponseBucket, 0, len(sums))
+	for _, s := range sums {
+		out = append(out, ResponseBucket{Target: s.Target, Start: from.Add(time.Duration(s.Bucket) * bucket), Probes: s.Probes,
+			Failed: s.Failed, MeanSeconds: s.GoodMeanSeconds(), MaxSeconds: s.GoodMaxSeconds})
 	}
 	return out, nil
 }

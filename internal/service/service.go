@@ -190,6 +190,7 @@ func (s *Service) apply(ctx context.Context, cfg *config.Config, starting bool) 
 		})
 	}
 	s.ledger.SetCommitWindow(cfg.Storage.CommitWindow.D())
+	jobs = append(jobs, s.retentionJob(cfg, set))
 	s.cfg.Store(cfg)
 	s.set.Store(&set)
 	s.key.Store(&key)

@@ -1,0 +1,55 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/creditwatch/creditwatch/internal/ledger"
+)
+
+// The status page and /api/v1/status say the same from the rollups as from the raw rows:
+// the 90-day bar (per-day probes, failures and mean response time), the sparkline, the
+// uptimes. Retention here keeps one day of raw rows, the least it may.
+func TestStatusFromRollupsIsTheSame(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	view := func() []byte {
+		t.Helper()
+		// A new page each time: nothing cached from the view before.
+		d, err := (&statusPage{svc: f, log: zap.NewNop()}).gatherer().gather(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal([]any{d.Targets, statusJSON(d)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	raw := view()
+	done, err := f.l.RunRetention(ctx, fixtureNow, ledger.Retention{RawProbes: 24 * time.Hour, Lag: 11 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done.Rolled == 0 || done.Deleted == 0 {
+		t.Fatalf("retention did nothing to see: %+v", done)
+	}
+	if got := view(); !bytes.Equal(got, raw) {
+		t.Errorf("from the rollups:\n%s", firstDifference(got, raw))
+	}
+}
+
+func firstDifference(a, b []byte) string {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			lo := max(0, i-120)
+			return string(a[lo:min(len(a), i+120)]) + "\nwant\n" + string(b[lo:min(len(b), i+120)])
+		}
+	}
+	return "lengths differ"
+}
