@@ -294,7 +294,7 @@ func (p *Portal) emit(ctx context.Context, o observation, v Verdict) error {
 	// A probe that completed is written even while shutting down.
 	ctx = context.WithoutCancel(ctx)
 	if !p.loaded {
-		st, err := p.deps.Ledger.TargetState(ctx, p.target.Name)
+		st, err := p.deps.Ledger.TargetState(ctx, p.target.Name, p.deps.Vantage)
 		if err != nil {
 			return err
 		}

@@ -264,7 +264,7 @@ func TestStopWatchingEndsSecurityIncidents(t *testing.T) {
 		Confirmed: []Sign{{Rule: "keyword"}}, StillConfirmed: []string{"keyword"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.StopWatching(ctx, "home", t0.Add(time.Hour)); err != nil {
+	if _, err := l.StopWatching(ctx, "home", "", t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	s, _ := l.SecurityIncident(ctx, 1)

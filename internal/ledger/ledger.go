@@ -495,6 +495,39 @@ var migrations = []string{
 	// 13: rollups of the probes by quarter-hour, hour and day, where retention stands, and
 	// the trigger that adds a probe recorded late to the rollups (rollup.go).
 	rollupMigration,
+	// 14: several vantages in one ledger. Each vantage keeps its own resumable state of a
+	// target (rows written before are the vantage of their watch span, open incident or
+	// last run); leases say which instance runs the jobs that must run once (lease.go).
+	`CREATE TABLE target_state_v (
+		target TEXT NOT NULL,
+		vantage TEXT NOT NULL,
+		fail_streak INTEGER NOT NULL,
+		good_streak INTEGER NOT NULL,
+		streak_started_at INTEGER NOT NULL,
+		streak_outcome TEXT NOT NULL,
+		streak_error TEXT NOT NULL,
+		good_started_at INTEGER NOT NULL,
+		open_incident_id INTEGER REFERENCES incidents (id),
+		span_id INTEGER,
+		span_end INTEGER NOT NULL DEFAULT 0,
+		streak_evidence TEXT NOT NULL DEFAULT '',
+		good_evidence TEXT NOT NULL DEFAULT '',
+		PRIMARY KEY (target, vantage)
+	);
+	INSERT INTO target_state_v SELECT target,
+		COALESCE((SELECT vantage FROM watch_spans WHERE id = span_id), (SELECT vantage FROM incidents WHERE id = open_incident_id),
+			(SELECT vantage FROM runs ORDER BY id DESC LIMIT 1), 'local'),
+		fail_streak, good_streak, streak_started_at, streak_outcome, streak_error, good_started_at, open_incident_id,
+		span_id, span_end, streak_evidence, good_evidence FROM target_state;
+	DROP TABLE target_state;
+	ALTER TABLE target_state_v RENAME TO target_state;
+	CREATE TABLE leases (
+		name TEXT PRIMARY KEY,
+		holder TEXT NOT NULL,
+		acquired_at INTEGER NOT NULL,
+		renewed_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL
+	);`,
 }
 
 // backfills run in the transaction of the migration of the same number, for data that

@@ -290,12 +290,12 @@ func (l *Ledger) IncidentsAsOf(ctx context.Context, at, since time.Time) ([]Inci
 	return incs, err
 }
 
-// StopWatching records that a target stopped being watched at a time (it was removed from
-// the config): its open incident ends then for that cause, its watch span ends then, its
-// streaks are forgotten, and so is its content state, a security incident whose signs were
-// still on its page ending then, in one transaction. It reports whether an incident was
-// ended.
-func (l *Ledger) StopWatching(ctx context.Context, target string, at time.Time) (bool, error) {
+// StopWatching records that a vantage stopped watching a target at a time (it was removed
+// from the config): the vantage's open incident of it ends then for that cause, its watch
+// span ends then, its streaks are forgotten, and so is the target's content state, a
+// security incident whose signs were still on its page ending then, in one transaction. It
+// reports whether an incident was ended.
+func (l *Ledger) StopWatching(ctx context.Context, target, vantage string, at time.Time) (bool, error) {
 	tx, err := l.w.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
@@ -303,8 +303,8 @@ func (l *Ledger) StopWatching(ctx context.Context, target string, at time.Time) 
 	defer tx.Rollback()
 	var id int64
 	err = tx.QueryRowContext(ctx, `UPDATE incidents SET ended_at = MAX(started_at, ?), end_cause = ?,
-		end_confirmed_at = MAX(confirmed_at, ?) WHERE target = ? AND ended_at IS NULL RETURNING id`,
-		ms(at), EndMonitoringStopped, ms(at), target).Scan(&id)
+		end_confirmed_at = MAX(confirmed_at, ?) WHERE target = ? AND vantage = ? AND ended_at IS NULL RETURNING id`,
+		ms(at), EndMonitoringStopped, ms(at), target, vantage).Scan(&id)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return false, fmt.Errorf("ending the incident of %s: %w", target, err)
 	}
@@ -313,11 +313,11 @@ func (l *Ledger) StopWatching(ctx context.Context, target string, at time.Time) 
 			return false, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE watch_spans SET ended_at = MAX(started_at, ?) WHERE target = ? AND ended_at > ?`,
-		ms(at), target, ms(at)); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE watch_spans SET ended_at = MAX(started_at, ?) WHERE target = ? AND vantage = ? AND ended_at > ?`,
+		ms(at), target, vantage, ms(at)); err != nil {
 		return false, fmt.Errorf("ending the watch span of %s: %w", target, err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM target_state WHERE target = ?`, target); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM target_state WHERE target = ? AND vantage = ?`, target, vantage); err != nil {
 		return false, fmt.Errorf("forgetting the state of %s: %w", target, err)
 	}
 	l.forgetStates()
@@ -327,29 +327,31 @@ func (l *Ledger) StopWatching(ctx context.Context, target string, at time.Time) 
 	return id != 0, tx.Commit()
 }
 
-// TargetsWithState lists the targets the ledger holds a resumable state for.
-func (l *Ledger) TargetsWithState(ctx context.Context) ([]string, error) {
+// TargetsWithState lists the targets the ledger holds a resumable state for at a vantage.
+func (l *Ledger) TargetsWithState(ctx context.Context, vantage string) ([]string, error) {
 	var out []string
 	err := l.scanRows(ctx, func(rows *sql.Rows) error {
 		var t string
 		out = append(out, t)
 		return rows.Scan(&out[len(out)-1])
-	}, `SELECT target FROM target_state ORDER BY target`)
+	}, `SELECT target FROM target_state WHERE vantage = ? ORDER BY target`, vantage)
 	return out, err
 }
 
 // LastProbe is the start of a target's latest probe, zero if none: read backwards from the
 // latest probe, it is found at once for a target probed until recently (a target removed
 // from the config while creditwatch was down). Once its raw rows are gone, it is the start
-// of the latest quarter-hour, hour or day rolled up with a probe of the target.
-func (l *Ledger) LastProbe(ctx context.Context, target string) (time.Time, error) {
+// of the latest quarter-hour, hour or day rolled up with a probe of the target. Only the
+// probes of the vantage count.
+func (l *Ledger) LastProbe(ctx context.Context, target, vantage string) (time.Time, error) {
 	var v int64
 	err := l.r.QueryRowContext(ctx, `SELECT COALESCE(
-		(SELECT started_at FROM probes WHERE target = :t AND started_at >= (SELECT raw_from FROM rollup_state)
+		(SELECT started_at FROM probes WHERE target = :t AND vantage = :v AND started_at >= (SELECT raw_from FROM rollup_state)
 			ORDER BY started_at DESC LIMIT 1),
-		(SELECT start FROM probe_quarters WHERE target = :t ORDER BY start DESC LIMIT 1),
-		(SELECT start FROM probe_hours WHERE target = :t ORDER BY start DESC LIMIT 1),
-		(SELECT start FROM probe_days WHERE target = :t ORDER BY start DESC LIMIT 1), 0)`, sql.Named("t", target)).Scan(&v)
+		(SELECT start FROM probe_quarters WHERE target = :t AND vantage = :v ORDER BY start DESC LIMIT 1),
+		(SELECT start FROM probe_hours WHERE target = :t AND vantage = :v ORDER BY start DESC LIMIT 1),
+		(SELECT start FROM probe_days WHERE target = :t AND vantage = :v ORDER BY start DESC LIMIT 1), 0)`,
+		sql.Named("t", target), sql.Named("v", vantage)).Scan(&v)
 	return fromMS(v), err
 }
 

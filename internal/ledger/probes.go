@@ -92,7 +92,7 @@ func recordProbe(ctx context.Context, tx *sql.Tx, st *probeStmts, row targetRow,
 	// A probe that changes nothing but the end of the watch span (which watch_spans holds)
 	// leaves the state row as it is: most probes of a healthy portal.
 	if !row.sameStored(before) {
-		if err := saveState(ctx, st, p.Target, row); err != nil {
+		if err := saveState(ctx, st, p.Target, p.Vantage, row); err != nil {
 			return row, tr, fmt.Errorf("saving state of %s: %w", p.Target, err)
 		}
 	}
@@ -219,8 +219,8 @@ func (r *targetRow) watch(ctx context.Context, st *probeStmts, p Probe) error {
 	return st.newSpan.QueryRowContext(ctx, p.Target, p.Vantage, start, end).Scan(&r.spanID)
 }
 
-func loadState(ctx context.Context, tx *sql.Tx, target string) (targetRow, error) {
-	return scanState(tx.QueryRowContext(ctx, loadStateSQL, target))
+func loadState(ctx context.Context, tx *sql.Tx, target, vantage string) (targetRow, error) {
+	return scanState(tx.QueryRowContext(ctx, loadStateSQL, target, vantage))
 }
 
 func scanState(row *sql.Row) (targetRow, error) {
@@ -236,9 +236,9 @@ func scanState(row *sql.Row) (targetRow, error) {
 	return r, err
 }
 
-func saveState(ctx context.Context, st *probeStmts, target string, r targetRow) error {
+func saveState(ctx context.Context, st *probeStmts, target, vantage string, r targetRow) error {
 	s := r.st
-	_, err := st.save.ExecContext(ctx, target, s.FailStreak, s.GoodStreak, ms(s.StreakStart), s.StreakOut, s.StreakErr,
+	_, err := st.save.ExecContext(ctx, target, vantage, s.FailStreak, s.GoodStreak, ms(s.StreakStart), s.StreakOut, s.StreakErr,
 		ms(s.GoodStart), nullID(s.OpenID), nullID(r.spanID), r.spanEnd, r.streakEvidence, r.goodEvidence)
 	return err
 }
@@ -250,14 +250,14 @@ func nullID(id int64) any {
 	return id
 }
 
-// TargetState is a target's resumable incident state, for a probe that decides whether to
-// gather evidence.
-func (l *Ledger) TargetState(ctx context.Context, target string) (incident.State, error) {
+// TargetState is a target's resumable incident state as watched from a vantage, for a probe
+// that decides whether to gather evidence.
+func (l *Ledger) TargetState(ctx context.Context, target, vantage string) (incident.State, error) {
 	tx, err := l.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return incident.State{}, err
 	}
 	defer tx.Rollback()
-	r, err := loadState(ctx, tx, target)
+	r, err := loadState(ctx, tx, target, vantage)
 	return r.st, err
 }

@@ -40,16 +40,16 @@ const (
 	loadStateSQL = `SELECT fail_streak, good_streak, streak_started_at, streak_outcome,
 		streak_error, good_started_at, open_incident_id, span_id,
 		COALESCE((SELECT ended_at FROM watch_spans WHERE id = span_id), span_end), streak_evidence, good_evidence
-		FROM target_state WHERE target = ?`
+		FROM target_state WHERE target = ? AND vantage = ?`
 	insertProbeSQL = `INSERT INTO probes (target, vantage, started_at, duration_seconds,
 		outcome, failed, status_code, error, dns_seconds, connect_seconds, tls_seconds, first_byte_seconds,
 		body_bytes, cert_expiry) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	extendSpanSQL = `UPDATE watch_spans SET ended_at = ? WHERE id = ?`
 	newSpanSQL    = `INSERT INTO watch_spans (target, vantage, started_at, ended_at) VALUES (?,?,?,?) RETURNING id`
-	saveStateSQL  = `INSERT INTO target_state (target, fail_streak, good_streak,
+	saveStateSQL  = `INSERT INTO target_state (target, vantage, fail_streak, good_streak,
 		streak_started_at, streak_outcome, streak_error, good_started_at, open_incident_id, span_id, span_end,
 		streak_evidence, good_evidence)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (target) DO UPDATE SET fail_streak = excluded.fail_streak,
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (target, vantage) DO UPDATE SET fail_streak = excluded.fail_streak,
 		good_streak = excluded.good_streak, streak_started_at = excluded.streak_started_at,
 		streak_outcome = excluded.streak_outcome, streak_error = excluded.streak_error,
 		good_started_at = excluded.good_started_at, open_incident_id = excluded.open_incident_id,
@@ -119,9 +119,12 @@ type probeWriter struct {
 	// target_state elsewhere (forgetStates) empties it and moves gen, so that a batch that
 	// began before it keeps nothing.
 	rowsMu sync.Mutex
-	rows   map[string]targetRow
+	rows   map[stateKey]targetRow
 	gen    int64
 }
+
+// stateKey names a resumable state: a target as watched from a vantage.
+type stateKey struct{ target, vantage string }
 
 // forgetStates is called by a transaction that changes target_state or the watch spans
 // other than through a probe, before it commits.
@@ -158,7 +161,7 @@ func (l *Ledger) startProbeWriter(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	l.pw = &probeWriter{queue: make(chan *probeReq, maxBatch), done: make(chan struct{}), stmts: st, rows: map[string]targetRow{}}
+	l.pw = &probeWriter{queue: make(chan *probeReq, maxBatch), done: make(chan struct{}), stmts: st, rows: map[stateKey]targetRow{}}
 	go l.pw.run(l)
 	return nil
 }
@@ -327,10 +330,10 @@ func (pw *probeWriter) write(l *Ledger, batch []*probeReq) ([]probeResult, error
 	for i, r := range batch {
 		target := r.p.Target
 		pw.rowsMu.Lock()
-		row, kept := pw.rows[target]
+		row, kept := pw.rows[stateKey{target, r.p.Vantage}]
 		pw.rowsMu.Unlock()
 		if !kept {
-			if row, err = scanState(st.load.QueryRowContext(ctx, target)); err != nil {
+			if row, err = scanState(st.load.QueryRowContext(ctx, target, r.p.Vantage)); err != nil {
 				return nil, fmt.Errorf("loading state of %s: %w", target, err)
 			}
 		}
@@ -356,7 +359,7 @@ func (pw *probeWriter) write(l *Ledger, batch []*probeReq) ([]probeResult, error
 	pw.rowsMu.Lock()
 	if pw.gen == gen {
 		for i, r := range batch {
-			pw.rows[r.p.Target] = rows[i]
+			pw.rows[stateKey{r.p.Target, r.p.Vantage}] = rows[i]
 		}
 	}
 	pw.rowsMu.Unlock()

@@ -106,7 +106,7 @@ func TestProbesArrivingDuringACommitShareTheNext(t *testing.T) {
 		t.Errorf("batches of %v probes, want [1 5]", g.sizes)
 	}
 	for i := range 5 {
-		st, err := l.TargetState(context.Background(), fmt.Sprintf("t%d", i))
+		st, err := l.TargetState(context.Background(), fmt.Sprintf("t%d", i), "")
 		if err != nil || st.FailStreak != 1 {
 			t.Errorf("t%d: state %+v, %v; want a fail streak of 1", i, st, err)
 		}
@@ -260,7 +260,7 @@ func TestAFailingCommitFailsTheBatch(t *testing.T) {
 		if n, _ := l.CountProbes(ctx, target); n != 0 {
 			t.Errorf("%s: %d probes written by a failed commit", target, n)
 		}
-		if st, _ := l.TargetState(ctx, target); st.FailStreak+st.GoodStreak != 0 {
+		if st, _ := l.TargetState(ctx, target, ""); st.FailStreak+st.GoodStreak != 0 {
 			t.Errorf("%s: state %+v written by a failed commit", target, st)
 		}
 	}
@@ -347,7 +347,7 @@ func TestStateKeptAcrossReopen(t *testing.T) {
 	}
 	l.Close()
 	l = openTemp(t, path)
-	st, err := l.TargetState(context.Background(), "portal")
+	st, err := l.TargetState(context.Background(), "portal", "")
 	if err != nil || st.FailStreak != 1 {
 		t.Fatalf("state after reopening: %+v, %v; want the fail streak of 1", st, err)
 	}
@@ -370,11 +370,11 @@ func TestKeptStateForgotten(t *testing.T) {
 	ctx := context.Background()
 	l := openTemp(t, filepath.Join(t.TempDir(), "l.db"))
 	feed(t, l, "gone", "xx", 0) // an open incident
-	if _, err := l.StopWatching(ctx, "gone", t0.Add(time.Minute)); err != nil {
+	if _, err := l.StopWatching(ctx, "gone", "", t0.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	feed(t, l, "gone", "x", 10)
-	if st, _ := l.TargetState(ctx, "gone"); st.FailStreak != 1 || st.Open() {
+	if st, _ := l.TargetState(ctx, "gone", ""); st.FailStreak != 1 || st.Open() {
 		t.Errorf("after StopWatching, the next failure gives state %+v; want a fresh streak of 1", st)
 	}
 	tot, _ := l.Totals(ctx)

@@ -54,7 +54,7 @@ func (l *Ledger) StopRun(ctx context.Context, id int64, at time.Time) error {
 		ms(at), vantage, ms(at)); err != nil {
 		return fmt.Errorf("ending watch spans: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE target_state SET span_id = NULL`); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE target_state SET span_id = NULL WHERE vantage = ?`, vantage); err != nil {
 		return err
 	}
 	l.forgetStates()

@@ -203,7 +203,7 @@ func (s *Service) apply(ctx context.Context, cfg *config.Config, starting bool) 
 // stopped, so what follows is unknown, not down. At start the target was removed while
 // creditwatch was down, so its last probe is the last time anything was known of it.
 func (s *Service) stopWatching(ctx context.Context, cfg *config.Config, starting bool) error {
-	known, err := s.ledger.TargetsWithState(ctx)
+	known, err := s.ledger.TargetsWithState(ctx, s.opts.Vantage)
 	if err != nil {
 		return err
 	}
@@ -217,11 +217,11 @@ func (s *Service) stopWatching(ctx context.Context, cfg *config.Config, starting
 		}
 		at := s.clock.Now()
 		if starting {
-			if at, err = s.ledger.LastProbe(ctx, name); err != nil {
+			if at, err = s.ledger.LastProbe(ctx, name, s.opts.Vantage); err != nil {
 				return err
 			}
 		}
-		ended, err := s.ledger.StopWatching(ctx, name, at)
+		ended, err := s.ledger.StopWatching(ctx, name, s.opts.Vantage, at)
 		if err != nil {
 			return err
 		}

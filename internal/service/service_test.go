@@ -204,7 +204,7 @@ func ledgerLastProbe(t *testing.T, path, target string) (time.Time, error) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	return l.LastProbe(context.Background(), target)
+	return l.LastProbe(context.Background(), target, "")
 }
 
 // Two services on one ledger: the second refuses to start, naming the first.
