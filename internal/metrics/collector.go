@@ -51,6 +51,10 @@ var (
 		"Whether the latest configuration reload succeeded.")
 	reloadTime = desc("config_last_reload_success_timestamp_seconds",
 		"Time of the latest successful configuration reload.")
+	leaseHeld = desc("lease_held",
+		"Whether this instance runs the jobs that run on one instance of those sharing the ledger (platform polling, export imports, report delivery, retention).")
+	leaseSince = desc("lease_acquired_timestamp_seconds",
+		"When this instance took the lease of the jobs that run on one instance, while it holds it.")
 	calendarHorizon = desc("calendar_last_known_day_timestamp_seconds",
 		"Start (midnight Asia/Shanghai) of the last day the working-day calendar knows; past it, deadlines cannot be worked out.")
 )
@@ -65,7 +69,7 @@ func NewCollector(s *Store) *Collector { return &Collector{s: s} }
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{probeSuccess, probeDuration, probeStatus, probeOutcome, probeLast,
 		certExpiry, incidents, incidentOpen, incidentSince, risks, collectorSuccess, collectorDuration,
-		collectorLastSuccess, indicatorPoints, indicatorMonth, indicatorMax, gatePass, reloadOK, reloadTime, calendarHorizon} {
+		collectorLastSuccess, indicatorPoints, indicatorMonth, indicatorMax, gatePass, reloadOK, reloadTime, calendarHorizon, leaseHeld, leaseSince} {
 		ch <- d
 	}
 	for _, d := range append(append(append(publicityDescs, caseDescs...), contentDescs...), infoDescs...) {
@@ -129,6 +133,12 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(ch, reloadOK, b2f(st.reloadOK))
 	if !st.reloadAt.IsZero() {
 		gauge(ch, reloadTime, float64(st.reloadAt.Unix()))
+	}
+	if st.leaseKnown {
+		gauge(ch, leaseHeld, b2f(!st.leaseSince.IsZero()))
+		if !st.leaseSince.IsZero() {
+			gauge(ch, leaseSince, float64(st.leaseSince.UnixMilli())/1e3)
+		}
 	}
 	if !st.calendar.IsZero() {
 		gauge(ch, calendarHorizon, float64(st.calendar.Unix()))

@@ -58,7 +58,11 @@ type state struct {
 	month    *card.Card // the current month alone
 	reloadOK bool
 	reloadAt time.Time
-	calendar time.Time // the last day the working-day calendar knows
+	// lease: whether this instance runs the jobs that run once among the instances sharing
+	// the ledger, and since when (zero: it does not).
+	leaseKnown bool
+	leaseSince time.Time
+	calendar   time.Time // the last day the working-day calendar knows
 
 	content       cells[string, Content] // by target
 	reports       *Reports               // nil: credit reports are not checked
@@ -158,6 +162,18 @@ func (s *Store) Card() *card.Card { return s.cur.Load().period }
 // SetCalendarHorizon publishes the last day the working-day calendar knows.
 func (s *Store) SetCalendarHorizon(day time.Time) {
 	s.update(func(st *state) { st.calendar = day })
+}
+
+// SetLease records whether this instance holds the lease of the jobs that run on one
+// instance only (since: when it took it).
+func (s *Store) SetLease(held bool, since time.Time) {
+	s.update(func(st *state) {
+		st.leaseKnown = true
+		st.leaseSince = time.Time{}
+		if held {
+			st.leaseSince = since
+		}
+	})
 }
 
 // SetReload records the outcome of a config (re)load.

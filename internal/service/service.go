@@ -54,6 +54,7 @@ type Service struct {
 	reload  sync.Mutex
 	runID   int64
 	rescore chan struct{}
+	lease   lease
 	ready   atomic.Bool
 	stop    context.CancelFunc
 	done    chan struct{}
@@ -134,6 +135,9 @@ func (s *Service) begin(ctx context.Context, cfg *config.Config, path string) er
 	if s.runID, err = s.ledger.StartRun(ctx, s.clock.Now(), s.opts.Version, s.opts.Vantage); err != nil {
 		return err
 	}
+	s.lease.holder = holderName(s.opts.Vantage, s.runID)
+	s.lease.ttl.Store(int64(defaultLeaseTTL))
+	s.renewLease(ctx)
 	if err := s.apply(ctx, cfg, true); err != nil {
 		return err
 	}
@@ -146,8 +150,11 @@ func (s *Service) begin(ctx context.Context, cfg *config.Config, path string) er
 	return nil
 }
 
-// deliver hands over the monthly reports that are due.
+// deliver hands over the monthly reports that are due, on the lease holder.
 func (s *Service) deliver(ctx context.Context) {
+	if !s.lease.held.Load() {
+		return
+	}
 	d := &delivery.Deliverer{Ledger: s.ledger, Config: s.cfg.Load(), Settings: *s.set.Load(), Key: *s.key.Load(),
 		Renderer: s.opts.Version, Log: s.log}
 	if err := d.Run(ctx, s.clock.Now()); err != nil && ctx.Err() == nil {
@@ -181,16 +188,26 @@ func (s *Service) apply(ctx context.Context, cfg *config.Config, starting bool) 
 		return err
 	}
 	jobs := make([]schedule.Job, 0, len(cs))
+	var single []func(context.Context)
 	for _, c := range cs {
 		skew := s.store.StartSkew(c.Kind())
+		run := func(ctx context.Context) { collectors.Run(ctx, c, deps) }
+		if singleKinds[c.Kind()] {
+			run = s.single(run)
+			single = append(single, run)
+		}
 		jobs = append(jobs, schedule.Job{
 			Key: c.Kind() + "/" + c.Target(), Interval: c.Interval(), Jitter: c.Jitter(),
-			Run:     func(ctx context.Context) { collectors.Run(ctx, c, deps) },
+			Run:     run,
 			Started: func(late time.Duration) { skew.Observe(late.Seconds()) },
 		})
 	}
 	s.ledger.SetCommitWindow(cfg.Storage.CommitWindow.D())
-	jobs = append(jobs, s.retentionJob(cfg, set))
+	retention := s.retentionJob(cfg, set)
+	retention.Run = s.single(retention.Run)
+	jobs = append(jobs, retention)
+	s.lease.ttl.Store(int64(leaseTTL(cs)))
+	s.lease.jobs.Store(&single)
 	s.cfg.Store(cfg)
 	s.set.Store(&set)
 	s.key.Store(&key)
@@ -269,10 +286,17 @@ func (s *Service) loop(ctx context.Context) {
 	defer close(s.done)
 	t := time.NewTicker(s.opts.Heartbeat)
 	defer t.Stop()
+	renew := time.NewTimer(time.Duration(s.lease.ttl.Load()) / 3)
+	defer renew.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-renew.C:
+			// Three times in the lease's length.
+			s.renewLease(ctx)
+			renew.Reset(time.Duration(s.lease.ttl.Load()) / 3)
+			continue
 		case <-t.C:
 			if err := s.ledger.Heartbeat(ctx, s.runID, s.clock.Now()); err != nil && ctx.Err() == nil {
 				s.log.Error("heartbeat failed", zap.Error(err))
@@ -349,7 +373,8 @@ func (s *Service) Close(ctx context.Context) error {
 	errSched := s.sched.Stop(ctx)
 	s.stop()
 	<-s.done
+	errLease := s.releaseLease()
 	// The clean stop ends the watched time exactly: what follows is unknown.
 	errStop := s.ledger.StopRun(context.Background(), s.runID, s.clock.Now())
-	return errors.Join(errSched, errStop, s.ledger.Close(), s.lock.Release())
+	return errors.Join(errSched, errLease, errStop, s.ledger.Close(), s.lock.Release())
 }
