@@ -31,6 +31,12 @@ type Settings struct {
 	Calendar    *workday.Calendar
 	Cases       cases.Options
 	Catalogue   *scoring.Catalogue
+	// Quorum is how many vantages must see a site down at once for an outage to be scored
+	// (portal.incident.quorum; 0 or 1: any).
+	Quorum int
+	// Sites are the sites of the configured targets, for telling which site a vantage
+	// watched.
+	Sites map[string]string
 }
 
 // SettingsOf reads the card's settings from a config, loading its working-day calendar:
@@ -46,8 +52,14 @@ func SettingsOf(cfg *config.Config) (Settings, error) {
 	}
 	opts := cases.DefaultOptions()
 	opts.Calendar, opts.RepairRule, opts.SpecialDomains = cal, cfg.Cases.RepairRule, cfg.Cases.SpecialDomains
+	sites := map[string]string{}
+	for _, t := range cfg.Portal.Targets {
+		if t.IsScored() {
+			sites[t.Name] = t.Site
+		}
+	}
 	return Settings{Anniversary: cfg.Assessment.PeriodStart.Time, Rounding: cfg.Assessment.Rounding, Calendar: cal,
-		Cases: opts, Catalogue: scoring.MustDefault()}, nil
+		Cases: opts, Catalogue: scoring.MustDefault(), Quorum: cfg.Portal.Incident.Quorum, Sites: sites}, nil
 }
 
 // PeriodStart is the start (midnight Asia/Shanghai) of the assessment period that the card

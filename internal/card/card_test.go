@@ -89,9 +89,20 @@ func (f *fixture) cases(updated time.Time, cs ...ledger.CaseRecord) {
 // probes records one probe per step from start following script ('.' good, 'x' failed).
 func (f *fixture) probes(target string, sc ledger.Scoring, start time.Time, step time.Duration, script string) {
 	f.t.Helper()
+	f.probesFrom("test", target, sc, start, step, script)
+}
+
+// probesFrom records them from a vantage, watched at intervals of step.
+func (f *fixture) probesFrom(vantage, target string, sc ledger.Scoring, start time.Time, step time.Duration, script string) {
+	f.t.Helper()
 	pol := incident.Policy{OpenAfter: 2, CloseAfter: 2}
+	interval := step
+	if vantage == "test" {
+		interval = 0 // as the fixture always did
+	}
 	for i, c := range script {
-		p := ledger.Probe{Target: target, Vantage: "test", StartedAt: start.Add(time.Duration(i) * step), Outcome: "ok", StatusCode: 200}
+		p := ledger.Probe{Target: target, Vantage: vantage, StartedAt: start.Add(time.Duration(i) * step), Outcome: "ok", StatusCode: 200,
+			Interval: interval}
 		if c == 'x' {
 			p.Failed, p.Outcome, p.StatusCode = true, "http_status", 503
 		}
@@ -220,6 +231,48 @@ func TestOneSiteOneOutage(t *testing.T) {
 	}
 	if r := result(t, c, "portal_accessibility"); r.Points != 1 {
 		t.Errorf("portal_accessibility = %v, want 2 − 2 × 0.5 = 1", r.Points)
+	}
+}
+
+// With three vantages and a quorum of 2, a portal that fails from one vantage only loses no
+// point (that vantage's incident is listed); one that fails from all three is one scored
+// outage seen by a, b and c; and while b and c are not watching, a alone is the quorum.
+func TestQuorumOfVantages(t *testing.T) {
+	f := newFixture(t)
+	f.set.Quorum = 2
+	f.set.Sites = map[string]string{"home": "portal"}
+	portal := ledger.Scoring{Site: "portal", Scored: true, MergeWindow: 10 * time.Minute}
+	start := at("2026-05-01 10:00")
+	f.probesFrom("a", "home", portal, start, time.Minute, "..xxxx......................")
+	f.probesFrom("b", "home", portal, start, time.Minute, ".............................")
+	f.probesFrom("c", "home", portal, start, time.Minute, ".............................")
+	c := f.card(at("2026-05-01 11:00"))
+	if len(c.Portal.Outages) != 0 || len(c.Portal.Incidents) != 1 || c.Portal.Incidents[0].Vantage != "a" {
+		t.Fatalf("a alone: outages %+v, incidents %+v; want a's incident and no scored outage", c.Portal.Outages, c.Portal.Incidents)
+	}
+	if r := result(t, c, "portal_accessibility"); r.Points != 2 {
+		t.Errorf("portal_accessibility = %v with a alone failing, want 2", r.Points)
+	}
+	later := start.Add(time.Hour)
+	f.probesFrom("a", "home", portal, later, time.Minute, "..xxxx....")
+	f.probesFrom("b", "home", portal, later, time.Minute, "...xxxx...")
+	f.probesFrom("c", "home", portal, later, time.Minute, "..xxxxx...")
+	c = f.card(at("2026-05-01 12:00"))
+	if len(c.Portal.Outages) != 1 || strings.Join(c.Portal.Outages[0].Vantages, ",") != "a,c,b" {
+		t.Fatalf("all three: outages %+v, want one seen by a, c and b", c.Portal.Outages)
+	}
+	if o := c.Portal.Outages[0]; !o.Start.Equal(later.Add(2 * time.Minute)) {
+		t.Errorf("outage starts %s, want when a and c both saw it fail", o.Start)
+	}
+	if r := result(t, c, "portal_accessibility"); r.Points != 1.5 {
+		t.Errorf("portal_accessibility = %v, want 1.5", r.Points)
+	}
+	// b and c stop watching (their instances died): a alone is watching, and the quorum.
+	alone := start.Add(2 * time.Hour)
+	f.probesFrom("a", "home", portal, alone, time.Minute, "..xxxx....")
+	c = f.card(at("2026-05-01 13:00"))
+	if len(c.Portal.Outages) != 2 || strings.Join(c.Portal.Outages[1].Vantages, ",") != "a" {
+		t.Errorf("a alone watching: outages %+v, want a second outage seen by a", c.Portal.Outages)
 	}
 }
 

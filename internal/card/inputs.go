@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -56,22 +57,38 @@ var producers = []producer{
 // before the period and goes on into it is recognised as the same outage.
 const lookback = 31 * 24 * time.Hour
 
-func producePortal(ctx context.Context, l *ledger.Ledger, _ Settings, c *Card, _ Options) (map[string]scoring.Observation, error) {
-	incs, err := l.IncidentsAsOf(ctx, c.At, c.From.Add(-lookback))
+func producePortal(ctx context.Context, l *ledger.Ledger, s Settings, c *Card, _ Options) (map[string]scoring.Observation, error) {
+	since := c.From.Add(-lookback)
+	incs, err := l.IncidentsAsOf(ctx, c.At, since)
 	if err != nil {
 		return nil, err
 	}
 	p := &Portal{}
 	members := make([]incident.Member, 0, len(incs))
+	sites := map[string]string{}
 	for _, i := range incs {
 		// An incident annotated as creditwatch's own mistake is void: listed, never scored.
-		members = append(members, incident.Member{ID: i.ID, Target: i.Target, Site: i.Site, Scored: i.Scored && !i.Voided(),
-			Start: i.StartedAt, Confirmed: i.ConfirmedAt, End: i.EndedAt, Window: i.MergeWindow})
+		members = append(members, incident.Member{ID: i.ID, Target: i.Target, Vantage: i.Vantage, Site: i.Site,
+			Scored: i.Scored && !i.Voided(), Start: i.StartedAt, Confirmed: i.ConfirmedAt, End: i.EndedAt, Window: i.MergeWindow})
+		sites[i.Target] = i.Site
 		if i.EndedAt.IsZero() || !i.EndedAt.Before(c.From) {
 			p.Incidents = append(p.Incidents, i)
 		}
 	}
-	for _, o := range incident.Outages(members) {
+	q := incident.Quorum{Need: s.Quorum, At: c.At}
+	if q.Need > 1 {
+		maps.Copy(sites, s.Sites)
+		spans, err := l.WatchSpans(ctx, since, c.At)
+		if err != nil {
+			return nil, err
+		}
+		for _, sp := range spans {
+			if site, ok := sites[sp.Target]; ok {
+				q.Watches = append(q.Watches, incident.Watch{Site: site, Vantage: sp.Vantage, From: sp.From, To: sp.To})
+			}
+		}
+	}
+	for _, o := range incident.QuorumOutages(members, q) {
 		if !o.Confirmed.Before(c.From) {
 			p.Outages = append(p.Outages, o)
 		}

@@ -167,6 +167,11 @@ type IncidentPolicy struct {
 	// same site ended is the same outage. Unset: close_after × the longest interval of the
 	// site's pages, the time a recovery takes to be confirmed.
 	MergeWindow Duration `yaml:"merge_window"`
+	// Quorum is how many vantages must see a site down at the same time for an outage to
+	// be scored (several creditwatch instances sharing one ledger); vantages that were not
+	// watching at the time are not asked, so the quorum is at most the number watching.
+	// Default 1: any vantage.
+	Quorum int `yaml:"quorum"`
 }
 
 // Storage configures the ledger.
@@ -276,6 +281,7 @@ const (
 	DefaultCommitWindow = 100 * time.Millisecond
 	DefaultUserAgent    = "creditwatch (credit portal availability monitor)"
 	DefaultSite         = "portal"
+	MaxQuorum           = 20
 )
 
 // DefaultChallengeMarkers are fragments of the challenge pages of WAFs common on
@@ -422,6 +428,9 @@ func (c *Config) applyDefaults(now time.Time, root *yaml.Node) {
 	}
 	if unset("portal", "incident", "close_after") {
 		p.Incident.CloseAfter = DefaultCloseAfter
+	}
+	if unset("portal", "incident", "quorum") {
+		p.Incident.Quorum = 1
 	}
 	if p.Incident.ChallengeIsFailure == nil {
 		yes := true
@@ -570,6 +579,7 @@ func (c *Config) validate(p *problems) {
 	inc := c.Portal.Incident
 	p.intIn([]any{"portal", "incident", "open_after"}, int64(inc.OpenAfter), 1, MaxStreak)
 	p.intIn([]any{"portal", "incident", "close_after"}, int64(inc.CloseAfter), 1, MaxStreak)
+	p.intIn([]any{"portal", "incident", "quorum"}, int64(inc.Quorum), 1, MaxQuorum)
 	if nodeAt(p.root, []any{"portal", "incident", "merge_window"}) != nil {
 		p.durationIn([]any{"portal", "incident", "merge_window"}, inc.MergeWindow, time.Second, MaxInterval)
 	}

@@ -9,6 +9,7 @@ import (
 type Member struct {
 	ID        int64
 	Target    string
+	Vantage   string
 	Site      string
 	Scored    bool
 	Start     time.Time
@@ -30,6 +31,7 @@ type Outage struct {
 	End       time.Time // zero while any of its incidents is open
 	Members   []int64
 	Targets   []string // distinct, in order of first incident
+	Vantages  []string // that saw it: distinct, in order of first incident
 }
 
 // Open reports whether the outage is still going on.
@@ -77,6 +79,7 @@ type group struct {
 	end    time.Time // latest end of the members, while none is open
 	window time.Duration
 	seen   map[string]bool
+	saw    map[string]bool
 }
 
 // takes reports whether m starts before the group's outage is over plus its window.
@@ -86,7 +89,11 @@ func (g *group) takes(m Member) bool {
 
 func (g *group) add(m Member) {
 	if g.seen == nil {
-		g.seen = map[string]bool{}
+		g.seen, g.saw = map[string]bool{}, map[string]bool{}
+	}
+	if !g.saw[m.Vantage] {
+		g.saw[m.Vantage] = true
+		g.Vantages = append(g.Vantages, m.Vantage)
 	}
 	g.Members = append(g.Members, m.ID)
 	if !g.seen[m.Target] {
