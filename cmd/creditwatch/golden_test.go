@@ -23,6 +23,7 @@ var unstable = map[string]bool{
 	"creditwatch_config_last_reload_success_timestamp_seconds": true,
 	"creditwatch_build_info":                                   true,
 	"creditwatch_collector_start_skew_seconds":                 true,
+	"creditwatch_lease_acquired_timestamp_seconds":             true,
 }
 
 // loopbackPort is a test server's address in a label (a target's URL, the status page's):

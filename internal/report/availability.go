@@ -96,7 +96,8 @@ func addIncidents(ctx context.Context, l *ledger.Ledger, d *Data, portal *card.P
 		for _, id := range o.Members {
 			outageOf[id] = o.ID
 		}
-		d.Outages = append(d.Outages, Outage{ID: o.ID, Site: o.Site, Start: stamp(o.Start), End: stamp(o.End), Targets: o.Targets})
+		d.Outages = append(d.Outages, Outage{ID: o.ID, Site: o.Site, Start: stamp(o.Start), End: stamp(o.End), Targets: o.Targets,
+			Vantages: o.Vantages})
 	}
 	d.Incidents = []Incident{}
 	for _, i := range portal.Incidents {

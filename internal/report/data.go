@@ -130,6 +130,9 @@ type Outage struct {
 	Start   string   `json:"start"`
 	End     string   `json:"end"` // "" while open
 	Targets []string `json:"targets"`
+	// Vantages are the vantages that saw it (several creditwatch instances sharing one
+	// ledger); absent in reports made before vantages were recorded with outages.
+	Vantages []string `json:"vantages,omitempty"`
 }
 
 // Indicator is one observable ledger row, this month and for the period to date.

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-analyze/charts"
@@ -77,6 +78,7 @@ var funcs = template.FuncMap{
 	"fetchClass":   zh.FetchClassName,
 	"securityKind": zh.SecurityKindName,
 	"gate":         gateWord,
+	"list":         func(s []string) string { return strings.Join(s, "、") },
 	"fingerprint":  fingerprintOf,
 	"add":          func(a, b int) int { return a + b },
 	"num":          func(v view, name string) string { return v.Sections[name] },
