@@ -154,7 +154,7 @@ sequence:
 	if err != nil || !strings.Contains(string(out), "accepted by 李四") {
 		t.Fatalf("baseline accept: %v\n%s", err, out)
 	}
-	eventually(t, 10*time.Second, "the accepted redesign to stop counting", func() bool {
+	eventually(t, 30*time.Second, "the accepted redesign to stop counting", func() bool {
 		fams := scrape(webAddr)
 		return value(fams, "creditwatch_indicator_points", "indicator", "security_incidents") == 2 &&
 			value(fams, "creditwatch_defacement_signs", "target", "credit-portal", "rule", "structure_changed") == 0
