@@ -13,6 +13,7 @@ import (
 
 	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/config"
+	"github.com/creditwatch/creditwatch/internal/incident"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 	"github.com/creditwatch/creditwatch/internal/zh"
 
@@ -28,6 +29,7 @@ import (
 var templates embed.FS
 
 var funcs = template.FuncMap{
+	"join": func(s []string) string { return strings.Join(s, "、") },
 	"shanghai": func(t time.Time) string {
 		if t.IsZero() {
 			return "—"
@@ -68,17 +70,22 @@ type statusPage struct {
 type incidentRow struct {
 	ledger.Incident
 	Duration time.Duration
+	Outage   int64 // the scored outage it is part of, 0 if none
 }
 
 type statusData struct {
-	Now          time.Time
-	PeriodStart  time.Time
-	City         string
-	LedgerTitle  string
-	Headline     string
-	Targets      []targetView
-	Incidents    []incidentRow
-	Outages      int
+	Now         time.Time
+	PeriodStart time.Time
+	City        string
+	LedgerTitle string
+	Headline    string
+	Targets     []targetView
+	Incidents   []incidentRow
+	Outages     int
+	Quorum      int // vantages that must see a site down at once
+	// Scored are the outages scored in the period, newest first: the incidents of a site's
+	// pages and vantages that count as one, with the vantages that saw each.
+	Scored       []incident.Outage
 	Risks        int
 	Card         []scoring.Result
 	Publicity    *card.Publicity
@@ -134,7 +141,8 @@ func (g *gatherer) gather(ctx context.Context) (*statusData, error) {
 	}
 	g.periodStart = c.From
 	d := &statusData{Now: g.now, PeriodStart: c.From, Card: c.Results, Outages: len(c.Portal.Outages),
-		City: g.cfg.Assessment.City, LedgerTitle: g.cfg.Assessment.LedgerTitle, Headline: zh.Headline(c.Results)}
+		Quorum: g.cfg.Portal.Incident.Quorum,
+		City:   g.cfg.Assessment.City, LedgerTitle: g.cfg.Assessment.LedgerTitle, Headline: zh.Headline(c.Results)}
 	if pub := c.Publicity; pub != nil && pub.Watched {
 		d.Publicity = pub
 	}
@@ -150,13 +158,21 @@ func (g *gatherer) gather(ctx context.Context) (*statusData, error) {
 		return nil, err
 	}
 	g.addContent(d, c)
+	outageOf := map[int64]int64{}
+	for k := len(c.Portal.Outages) - 1; k >= 0; k-- {
+		o := c.Portal.Outages[k]
+		d.Scored = append(d.Scored, o)
+		for _, id := range o.Members {
+			outageOf[id] = o.ID
+		}
+	}
 	for _, i := range g.incidents {
 		if i.Open() || !i.EndedAt.Before(d.PeriodStart) {
 			end := i.EndedAt
 			if i.Open() {
 				end = g.now
 			}
-			d.Incidents = append(d.Incidents, incidentRow{Incident: i, Duration: end.Sub(i.StartedAt)})
+			d.Incidents = append(d.Incidents, incidentRow{Incident: i, Duration: end.Sub(i.StartedAt), Outage: outageOf[i.ID]})
 		}
 	}
 	sort.SliceStable(d.Incidents, func(a, b int) bool { return d.Incidents[a].StartedAt.After(d.Incidents[b].StartedAt) })
