@@ -76,9 +76,22 @@ func TestIncidentsMatchTheTruth(t *testing.T) {
 			ID     string   `json:"id"`
 			Points *float64 `json:"points"`
 		} `json:"indicators"`
+		Outages []struct {
+			Targets  []string `json:"targets"`
+			Vantages []string `json:"vantages"`
+			End      *string  `json:"end"`
+		} `json:"outages"`
 	}
 	if err := json.Unmarshal(out, &card); err != nil {
 		t.Fatalf("score output: %v\n%s", err, out)
+	}
+	if len(card.Outages) != 3 {
+		t.Errorf("score lists %d scored outages, want 3", len(card.Outages))
+	}
+	for _, o := range card.Outages {
+		if strings.Join(o.Vantages, ",") != "local" || strings.Join(o.Targets, ",") != "credit-portal" || o.End == nil {
+			t.Errorf("scored outage %+v, want credit-portal seen by vantage local, ended", o)
+		}
 	}
 	for _, ind := range card.Indicators {
 		if ind.ID == "portal_accessibility" && (ind.Points == nil || *ind.Points != 0.5) {

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/creditwatch/creditwatch/internal/card"
 	"github.com/creditwatch/creditwatch/internal/clock"
+	"github.com/creditwatch/creditwatch/internal/incident"
 
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
@@ -77,10 +79,38 @@ func Score(ctx context.Context, o ScoreOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Format == "json" {
-		return writeCardJSON(o.Out, c.Results, c.From, at, cfg.Assessment.LedgerTitle)
+	var outages []incident.Outage
+	if c.Portal != nil {
+		outages = c.Portal.Outages
 	}
-	return writeCardText(o.Out, c.Results, c.From, at, cfg.Assessment.LedgerTitle)
+	if o.Format == "json" {
+		return writeCardJSON(o.Out, c.Results, outages, c.From, at, cfg.Assessment.LedgerTitle)
+	}
+	return writeCardText(o.Out, c.Results, outages, c.From, at, cfg.Assessment.LedgerTitle)
+}
+
+// outageRow is a scored outage as score --format json gives it.
+type outageRow struct {
+	ID        int64    `json:"id"`
+	Site      string   `json:"site"`
+	Start     string   `json:"start"`
+	End       *string  `json:"end"` // null while open
+	Targets   []string `json:"targets"`
+	Vantages  []string `json:"vantages"`
+	Incidents []int64  `json:"incidents"`
+}
+
+func outageRows(os []incident.Outage) []outageRow {
+	out := make([]outageRow, 0, len(os))
+	for _, o := range os {
+		r := outageRow{ID: o.ID, Site: o.Site, Start: clock.Stamp(o.Start), Targets: o.Targets, Vantages: o.Vantages, Incidents: o.Members}
+		if !o.Open() {
+			end := clock.Stamp(o.End)
+			r.End = &end
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 type cardRow struct {
@@ -114,7 +144,7 @@ func rows(card []scoring.Result) []cardRow {
 	return out
 }
 
-func writeCardJSON(out io.Writer, card []scoring.Result, from, to time.Time, ledgerTitle string) error {
+func writeCardJSON(out io.Writer, card []scoring.Result, outages []incident.Outage, from, to time.Time, ledgerTitle string) error {
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]any{
@@ -123,13 +153,14 @@ func writeCardJSON(out io.Writer, card []scoring.Result, from, to time.Time, led
 		"period_end":   to.In(clock.Shanghai).Format(time.RFC3339),
 		"headline":     zh.Headline(card),
 		"indicators":   rows(card),
+		"outages":      outageRows(outages),
 	})
 }
 
 // writeCardText writes the card for people: a headline, then each observable row by its
 // ledger row and Chinese name, its verdict and how it was reached. (A list, not a table:
 // Chinese characters are two columns wide, which tabwriter does not know.)
-func writeCardText(out io.Writer, card []scoring.Result, from, to time.Time, ledgerTitle string) error {
+func writeCardText(out io.Writer, card []scoring.Result, outages []incident.Outage, from, to time.Time, ledgerTitle string) error {
 	fmt.Fprintf(out, "《%s》评分卡\n考核周期 %s 至 %s（北京时间）\n%s\n\n", ledgerTitle, from.In(clock.Shanghai).Format("2006-01-02"),
 		to.In(clock.Shanghai).Format("2006-01-02 15:04"), zh.Headline(card))
 	for _, r := range card {
@@ -142,6 +173,17 @@ func writeCardText(out io.Writer, card []scoring.Result, from, to time.Time, led
 	for _, r := range card {
 		if !r.Observable {
 			n++
+		}
+	}
+	if len(outages) > 0 {
+		fmt.Fprintf(out, "\n计分的不可访问情形（%d 起）：\n", len(outages))
+		for _, o := range outages {
+			end := "进行中"
+			if !o.Open() {
+				end = o.End.In(clock.Shanghai).Format("2006-01-02 15:04:05")
+			}
+			fmt.Fprintf(out, "  计分事件 %d  站点 %s  %s 至 %s  页面 %s  观测到的监测点 %s\n", o.ID, o.Site,
+				o.Start.In(clock.Shanghai).Format("2006-01-02 15:04:05"), end, strings.Join(o.Targets, "、"), strings.Join(o.Vantages, "、"))
 		}
 	}
 	fmt.Fprintf(out, "\n另有 %d 项需佐证材料、无法监测的台账条目（见状态页或 --format json）。\n", n)
