@@ -116,6 +116,16 @@ func Build(cfg *config.Config, d Deps) ([]Collector, error) {
 	return all, errors.Join(errs...)
 }
 
+// UserAgent is the User-Agent a probe sends: the target's, and when it is the default, the
+// vantage in it too, so that the portal's logs (and a test's fault server) can tell the
+// vantages apart.
+func UserAgent(configured, vantage string) string {
+	if configured != config.DefaultUserAgent || vantage == "" {
+		return configured
+	}
+	return "creditwatch (credit portal availability monitor; vantage " + vantage + ")"
+}
+
 // Run executes one run of c and records creditwatch_collector_* for it.
 func Run(ctx context.Context, c Collector, d Deps) {
 	start := d.now()

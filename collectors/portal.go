@@ -69,7 +69,7 @@ func NewPortal(t config.Target, pc config.Portal, d Deps) (*Portal, error) {
 	}
 	log := d.Logger.With(zap.String("collector", "portal"), zap.String("target", t.Name))
 	h := http.Header{}
-	h.Set("User-Agent", t.UserAgent)
+	h.Set("User-Agent", UserAgent(t.UserAgent, d.Vantage))
 	h.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
 	h.Set("Accept-Language", "zh-CN,zh;q=0.9")
 	// Asked for here rather than by the transport, and undone by readBody, under the limit.

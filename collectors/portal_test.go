@@ -387,3 +387,35 @@ func TestMetricsOnlyAfterTheRowIsCommitted(t *testing.T) {
 		t.Errorf("%d probe rows after the commit, want 1", n)
 	}
 }
+
+// The default User-Agent carries the vantage, so that the portal's logs tell the vantages
+// apart; a configured one is sent as it is.
+func TestUserAgentNamesTheVantage(t *testing.T) {
+	var got atomic.Value
+	url := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		got.Store(r.UserAgent())
+		w.Write([]byte("<html><body>信用</body></html>"))
+	})
+	for _, tc := range []struct{ ua, want string }{
+		{"", "creditwatch (credit portal availability monitor; vantage unicom)"},
+		{"user_agent: 'Mozilla/5.0 (city)', ", "Mozilla/5.0 (city)"},
+	} {
+		doc := "portal:\n  targets:\n    - {name: home, " + tc.ua + "url: '" + url + "'}\n"
+		cfg, err := config.Parse([]byte(doc), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := testDeps(t)
+		d.Vantage = "unicom"
+		p, err := NewPortal(cfg.Portal.Targets[0], cfg.Portal, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Collect(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if ua, _ := got.Load().(string); ua != tc.want {
+			t.Errorf("User-Agent %q, want %q", ua, tc.want)
+		}
+	}
+}
