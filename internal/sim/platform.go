@@ -32,6 +32,7 @@ type PlatformScenario struct {
 	CorrectEvery    int          `yaml:"correct_every"` // every n-th faulty record is corrected...
 	CorrectAt       Duration     `yaml:"correct_at"`    // ...this long after start
 	BrokenPages     []int        `yaml:"broken_pages"`  // these API requests (1-based) answer broken JSON
+	PageDelay       Duration     `yaml:"page_delay"`    // each API request is answered this much later
 	AsOf            string       `yaml:"as_of"`         // data is generated around this date; default today
 	Cases           CaseScenario `yaml:"cases"`
 }
@@ -362,6 +363,13 @@ func (p *platform) changes(w http.ResponseWriter, r *http.Request) {
 	p.pages++
 	n := p.pages
 	p.mu.Unlock()
+	if d := time.Duration(p.sc.PageDelay); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	var vs []apiRecord
 	for _, v := range p.visible(kind, time.Since(p.start)) {
 		vs = append(vs, apiRecord{ID: v.r.id, UpdatedAt: v.updatedAt, ReportedAt: v.r.reported, Fields: v.fields()})
