@@ -14,8 +14,8 @@ import (
 )
 
 // JobsLease is the lease of the jobs that run on one instance among those sharing a
-// ledger: platform polling, export imports, report delivery and retention. Probing runs on
-// every instance.
+// ledger: platform polling, export imports, credit report checks, report delivery and
+// retention. Probing runs on every instance.
 const JobsLease = "jobs"
 
 // Bounds of the lease's length: half the shortest polling interval, so that another
@@ -26,8 +26,10 @@ const (
 	defaultLeaseTTL = time.Minute
 )
 
-// singleKinds are the collectors that run on the lease holder only.
-var singleKinds = map[string]bool{"platform": true, "exports": true}
+// singleKinds are the collectors that run on the lease holder only: the platform's and the
+// exports' records are the same wherever they are read from, and a credit report checked
+// once per code is enough (its non-conformance counts once per code anyway).
+var singleKinds = map[string]bool{"platform": true, "exports": true, "credit_report": true}
 
 // lease is this instance's view of the jobs lease.
 type lease struct {
