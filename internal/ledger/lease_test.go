@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -51,5 +52,24 @@ func TestLease(t *testing.T) {
 	}
 	if _, err := l.AcquireLease(ctx, "jobs", "a", t0, 0); err == nil {
 		t.Error("a zero ttl was accepted")
+	}
+}
+
+// The first key is the ledger's; another is refused, naming its file.
+func TestPersonalDataKeyMustAgree(t *testing.T) {
+	ctx := context.Background()
+	l := openTemp(t, filepath.Join(t.TempDir(), "l.db"))
+	a, b := []byte("0123456789abcdef0123456789abcdef"), []byte("fedcba9876543210fedcba9876543210")
+	for i, tc := range []struct {
+		key []byte
+		ok  bool
+	}{{a, true}, {a, true}, {b, false}} {
+		err := l.CheckPersonalDataKey(ctx, tc.key, "/etc/creditwatch/k")
+		if (err == nil) != tc.ok {
+			t.Errorf("check %d: %v, want ok %t", i, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "/etc/creditwatch/k") {
+			t.Errorf("the error does not name the key file: %v", err)
+		}
 	}
 }

@@ -497,7 +497,8 @@ var migrations = []string{
 	rollupMigration,
 	// 14: several vantages in one ledger. Each vantage keeps its own resumable state of a
 	// target (rows written before are the vantage of their watch span, open incident or
-	// last run); leases say which instance runs the jobs that must run once (lease.go).
+	// last run); leases say which instance runs the jobs that must run once (lease.go); the
+	// ledger's settings record what every instance must agree on (the personal data key).
 	`CREATE TABLE target_state_v (
 		target TEXT NOT NULL,
 		vantage TEXT NOT NULL,
@@ -521,6 +522,10 @@ var migrations = []string{
 		span_id, span_end, streak_evidence, good_evidence FROM target_state;
 	DROP TABLE target_state;
 	ALTER TABLE target_state_v RENAME TO target_state;
+	CREATE TABLE ledger_settings (
+		name TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	);
 	CREATE TABLE leases (
 		name TEXT PRIMARY KEY,
 		holder TEXT NOT NULL,

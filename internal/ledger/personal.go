@@ -49,6 +49,29 @@ func PersonalDataKey(path string) ([]byte, error) {
 	return key, nil
 }
 
+// CheckPersonalDataKey records which key the ledger's ID numbers are hashed with (a keyed
+// fingerprint of it, never the key) the first time, and refuses another key after: every
+// instance sharing a ledger must use the same key file, or the same person's records could
+// not be told apart.
+func (l *Ledger) CheckPersonalDataKey(ctx context.Context, key []byte, file string) error {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("creditwatch personal data key check"))
+	fp := hex.EncodeToString(mac.Sum(nil))
+	if _, err := l.w.ExecContext(ctx, `INSERT INTO ledger_settings (name, value) VALUES ('personal_data_key', ?)
+		ON CONFLICT (name) DO NOTHING`, fp); err != nil {
+		return fmt.Errorf("recording the personal data key's fingerprint: %w", err)
+	}
+	var have string
+	if err := l.w.QueryRowContext(ctx, `SELECT value FROM ledger_settings WHERE name = 'personal_data_key'`).Scan(&have); err != nil {
+		return fmt.Errorf("reading the personal data key's fingerprint: %w", err)
+	}
+	if have != fp {
+		return fmt.Errorf("personal data key %s is not the key this ledger's ID numbers were hashed with: every instance "+
+			"sharing a ledger needs the same key file (storage.personal_data_key_file)", file)
+	}
+	return nil
+}
+
 // SetPersonalDataKey sets the key ID numbers are hashed with before they are stored.
 func (l *Ledger) SetPersonalDataKey(key []byte) { l.piiKey = key }
 

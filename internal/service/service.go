@@ -108,6 +108,9 @@ func (s *Service) protectPersonalData(ctx context.Context, keyFile string) error
 	if err != nil {
 		return err
 	}
+	if err := s.ledger.CheckPersonalDataKey(ctx, key, keyFile); err != nil {
+		return err
+	}
 	s.ledger.SetPersonalDataKey(key)
 	n, err := s.ledger.ProtectStoredIDs(ctx)
 	if err != nil {
