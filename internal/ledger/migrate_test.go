@@ -10,19 +10,27 @@ import (
 	"github.com/creditwatch/creditwatch/internal/clock"
 )
 
-// TestMigrationKeepsData opens a ledger written by schema 2 (records with violations) and
-// checks that schema 3 keeps every row and gives the violations their department.
-func TestMigrationKeepsData(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "v2.db")
+// ledgerAtVersion is a ledger at path as schema version v left it, open without the
+// ledger's own machinery.
+func ledgerAtVersion(t *testing.T, path string, v int) *sql.DB {
+	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	old := &Ledger{w: db, r: db}
-	if err := old.migrateTo(ctx, 2); err != nil {
+	if err := old.migrateTo(context.Background(), v); err != nil {
 		t.Fatal(err)
 	}
+	return db
+}
+
+// TestMigrationKeepsData opens a ledger written by schema 2 (records with violations) and
+// checks that schema 3 keeps every row and gives the violations their department.
+func TestMigrationKeepsData(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v2.db")
+	db := ledgerAtVersion(t, path, 2)
 	for _, q := range []string{
 		`INSERT INTO publicity_records VALUES ('penalty','濮罚1','platform',1,1,'濮阳市商务局','2026-01-12',1,0,1,'','',0,'{"上报日期":"2026/9/3"}')`,
 		`INSERT INTO publicity_violations VALUES ('penalty','濮罚1','违法事实','missing_field','必填字段为空')`,

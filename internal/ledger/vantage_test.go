@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
@@ -84,14 +83,7 @@ func TestVantagesKeepTheirOwnState(t *testing.T) {
 func TestMigrationGivesStatesTheirVantage(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v13.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := &Ledger{w: db, r: db}
-	if err := old.migrateTo(ctx, 13); err != nil {
-		t.Fatal(err)
-	}
+	db := ledgerAtVersion(t, path, 13)
 	for _, q := range []string{
 		`INSERT INTO runs (started_at, last_seen_at, version, vantage) VALUES (1, 1, 'v', 'puyang')`,
 		`INSERT INTO watch_spans (id, target, vantage, started_at, ended_at) VALUES (7, 'home', 'zhengzhou', 1, 2)`,
