@@ -39,6 +39,7 @@ type contentCheck struct {
 	sum    uint64
 	baseID int64
 	base   *deface.Baseline
+	baseAt time.Time // when the baseline in force was accepted
 	signs  []deface.Sign
 	// cand is the latest page stored as the candidate for baseline accept.
 	cand *deface.Baseline
@@ -92,6 +93,13 @@ func (c *contentCheck) check(ctx context.Context, o observation, expected bool, 
 	if baseID != c.baseID {
 		if err := c.loadBaseline(ctx, baseID); err != nil {
 			return err
+		}
+		// A probe that began before the baseline was accepted but is judged against it (its
+		// record waited for the group commit that read it) sees the page as of the
+		// acceptance: an incident whose signs the new baseline clears ends then, not
+		// before it was accepted.
+		if c.baseAt.After(o.start) {
+			o.start = c.baseAt
 		}
 	}
 	// The page is told from the last by a fast keyed hash; its SHA-256, its identity in the
@@ -160,7 +168,7 @@ func (c *contentCheck) load(ctx context.Context) error {
 }
 
 func (c *contentCheck) loadBaseline(ctx context.Context, id int64) error {
-	c.base = nil
+	c.base, c.baseAt = nil, time.Time{}
 	if id == 0 {
 		return nil
 	}
@@ -172,7 +180,7 @@ func (c *contentCheck) loadBaseline(ctx context.Context, id int64) error {
 	if err != nil {
 		return fmt.Errorf("baseline %d of %s: %w", id, c.target.Name, err)
 	}
-	c.base = &base
+	c.base, c.baseAt = &base, b.AcceptedAt
 	return nil
 }
 

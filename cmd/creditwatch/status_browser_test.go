@@ -103,16 +103,18 @@ assessment: {city: 测试市, period_start: %s}
 		return s
 	}
 	for sel, want := range map[string]int{
-		"section.target":                        2,
-		"svg.bar rect":                          180, // 90 days of each target
-		"svg.spark":                             2,
-		`[data-state="up"]`:                     1,
-		`[data-state="down"]`:                   1,
-		".uptime-24h":                           2,
-		"#rejected-files tbody tr":              1,
-		"#issue-overdue table.issues tbody tr":  1,
-		`a[href="/publicity/issues.csv"]`:       1,
-		"#incidents tbody tr":                   1,
+		"section.target":                       2,
+		"svg.bar rect":                         180, // 90 days of each target
+		"svg.spark":                            2,
+		`[data-state="up"]`:                    1,
+		`[data-state="down"]`:                  1,
+		".uptime-24h":                          2,
+		"#rejected-files tbody tr":             1,
+		"#issue-overdue table.issues tbody tr": 1,
+		`a[href="/publicity/issues.csv"]`:      1,
+		"#target-incidents tbody tr":           1,
+		// The backup portal is not assessed: its incident is no scored outage.
+		"#outages tbody tr td.muted":            1,
 		"#next-steps li[data-indicator]":        -1, // at least one, checked below
 		"img, script, iframe":                   0,  // no outside text became markup
 		`#next-steps a[href^="/incidents/"]`:    1,
