@@ -53,6 +53,12 @@ var producers = []producer{
 	{"list pages", nil, produceListPages},
 }
 
+// WatchGrace is how long after its watch span ends a vantage still counts as watching for
+// the quorum: a late probe (a slow answer, a busy ledger) or the instant before its next
+// probe is not a vantage that stopped reporting, and must not leave the others' quorum to
+// one vantage alone.
+const WatchGrace = 2 * time.Minute
+
 // lookback is how far before the period incidents are read, so that an outage that began
 // before the period and goes on into it is recognised as the same outage.
 const lookback = 31 * 24 * time.Hour
@@ -84,7 +90,7 @@ func producePortal(ctx context.Context, l *ledger.Ledger, s Settings, c *Card, _
 		}
 		for _, sp := range spans {
 			if site, ok := sites[sp.Target]; ok {
-				q.Watches = append(q.Watches, incident.Watch{Site: site, Vantage: sp.Vantage, From: sp.From, To: sp.To})
+				q.Watches = append(q.Watches, incident.Watch{Site: site, Vantage: sp.Vantage, From: sp.From, To: sp.To.Add(WatchGrace)})
 			}
 		}
 	}
