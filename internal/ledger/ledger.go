@@ -496,7 +496,7 @@ var migrations = []string{
 	// the trigger that adds a probe recorded late to the rollups (rollup.go).
 	rollupMigration,
 	// 14: several vantages in one ledger. Each vantage keeps its own resumable state of a
-	// target (rows written before are the vantage of their watch span, open incident or
+	// target and may have its own open incident of it (rows written before are the vantage of their watch span, open incident or
 	// last run); leases say which instance runs the jobs that must run once (lease.go); the
 	// ledger's settings record what every instance must agree on (the personal data key).
 	`CREATE TABLE target_state_v (
@@ -522,6 +522,8 @@ var migrations = []string{
 		span_id, span_end, streak_evidence, good_evidence FROM target_state;
 	DROP TABLE target_state;
 	ALTER TABLE target_state_v RENAME TO target_state;
+	DROP INDEX one_open_incident_per_target;
+	CREATE UNIQUE INDEX one_open_incident_per_target_vantage ON incidents (target, vantage) WHERE ended_at IS NULL;
 	CREATE TABLE ledger_settings (
 		name TEXT PRIMARY KEY,
 		value TEXT NOT NULL
