@@ -81,3 +81,14 @@ func readLease(ctx context.Context, tx *sql.Tx, name string) (Lease, error) {
 	ls.AcquiredAt, ls.RenewedAt, ls.ExpiresAt = fromMS(acq), fromMS(ren), fromMS(exp)
 	return ls, nil
 }
+
+// ChangeMark moves whenever an incident, a risk event, an annotation, a frozen report or
+// a security finding is written, by any instance sharing the ledger (the length of the
+// hash chain), so that an instance can tell that its cards are out of date.
+func (l *Ledger) ChangeMark(ctx context.Context) (int64, error) {
+	var n int64
+	if err := l.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM chain`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("reading the ledger's change mark: %w", err)
+	}
+	return n, nil
+}

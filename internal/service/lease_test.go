@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/creditwatch/creditwatch/internal/incident"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/metrics"
 )
@@ -101,4 +102,40 @@ func leaseGauge(t *testing.T, s *metrics.Store) float64 {
 	}
 	t.Fatal("creditwatch_lease_held not exported")
 	return 0
+}
+
+// An incident another instance writes to the shared ledger reaches this instance's cards
+// within a few seconds, without waiting for the heartbeat.
+func TestOthersIncidentsReachTheCard(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "l.db")
+	cfg := filepath.Join(dir, "c.yml")
+	writeConfig(t, cfg, "portal:\n  targets:\n    - {name: home, url: 'http://127.0.0.1:9/', interval: 1h}\nstorage: {path: "+db+"}\n")
+	svc, err := Start(ctx, Options{ConfigFile: cfg, Logger: zap.NewNop(), Vantage: "a", Heartbeat: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close(ctx)
+	other, err := ledger.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	now := time.Now()
+	for i := range 3 {
+		p := ledger.Probe{Target: "home", Vantage: "b", StartedAt: now.Add(time.Duration(i-3) * time.Second), Duration: time.Second,
+			Outcome: "timeout", Failed: true, Interval: time.Second}
+		if _, _, err := other.RecordProbe(ctx, p, incident.Policy{OpenAfter: 2, CloseAfter: 2}, ledger.Scoring{Site: "portal", Scored: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(3 * OthersEvery); ; time.Sleep(50 * time.Millisecond) {
+		if c := svc.Store().Card(); c != nil && c.Portal != nil && len(c.Portal.Incidents) == 1 && c.Portal.Incidents[0].Vantage == "b" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the incident vantage b wrote did not reach the card within %s", 3*OthersEvery)
+		}
+	}
 }

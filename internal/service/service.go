@@ -25,6 +25,10 @@ import (
 	"github.com/creditwatch/creditwatch/internal/schedule"
 )
 
+// OthersEvery is how often a service looks whether another instance sharing its ledger
+// wrote what changes the score.
+const OthersEvery = 2 * time.Second
+
 // Options start a service.
 type Options struct {
 	ConfigFile  string
@@ -291,10 +295,21 @@ func (s *Service) loop(ctx context.Context) {
 	defer t.Stop()
 	renew := time.NewTimer(time.Duration(s.lease.ttl.Load()) / 3)
 	defer renew.Stop()
+	others := time.NewTicker(OthersEvery)
+	defer others.Stop()
+	var mark int64
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-others.C:
+			// Another instance sharing the ledger wrote an incident (its vantage's), a risk
+			// event, an annotation: the cards are computed again.
+			m, err := s.ledger.ChangeMark(ctx)
+			if err != nil || m == mark {
+				continue
+			}
+			mark = m
 		case <-renew.C:
 			// Three times in the lease's length.
 			s.renewLease(ctx)
