@@ -201,8 +201,8 @@ func (l *Ledger) ImportFile(ctx context.Context, source, name, sha string, size 
 // dropStaged deletes a file's staged records, a batch at a time.
 func (l *Ledger) dropStaged(ctx context.Context, source, sha string) error {
 	for {
-		res, err := l.w.ExecContext(ctx, `DELETE FROM staged_records WHERE rowid IN (SELECT rowid FROM staged_records
-			WHERE source = ? AND sha256 = ? LIMIT ?)`, source, sha, 4*l.batch())
+		res, err := l.w.ExecContext(ctx, `DELETE FROM staged_records WHERE source = ? AND sha256 = ? AND seq IN (SELECT seq FROM staged_records
+			WHERE source = ? AND sha256 = ? LIMIT ?)`, source, sha, source, sha, 4*l.batch())
 		if err != nil {
 			return err
 		}

@@ -16,7 +16,7 @@ var (
 
 func openTemp(t *testing.T, path string) *Ledger {
 	t.Helper()
-	l, err := Open(context.Background(), path)
+	l, err := Open(context.Background(), ledgerAt(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,11 +14,8 @@ import (
 func TestMigrationKeepsData(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v2.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := &Ledger{w: db, r: db}
+	db := rawLedgerDB(t, path)
+	old := &Ledger{w: db, r: db, postgres: testPostgres != ""}
 	if err := old.migrateTo(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +29,7 @@ func TestMigrationKeepsData(t *testing.T) {
 	}
 	db.Close()
 
-	l, err := Open(ctx, path)
+	l, err := Open(ctx, ledgerAt(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,13 +60,13 @@ func TestMigrationKeepsData(t *testing.T) {
 func TestNewerSchemaRefused(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "future.db")
-	l, err := Open(ctx, path)
+	l, err := Open(ctx, ledgerAt(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
 	l.w.Exec(`INSERT INTO schema_migrations VALUES (99, 0)`)
 	l.Close()
-	if _, err := Open(ctx, path); err == nil {
+	if _, err := Open(ctx, ledgerAt(t, path)); err == nil {
 		t.Error("a ledger from a newer creditwatch was opened")
 	}
 }

@@ -1,0 +1,173 @@
+package ledger
+
+// The ledger's tests are its conformance suite: TestMain runs them on SQLite, then again
+// on PostgreSQL when CREDITWATCH_TEST_POSTGRES names a server (a postgres:// URL of a user
+// who may create databases), each ledger a database of its own, dropped after its test.
+// Under CI=true a missing server fails the run; elsewhere its half is skipped, saying so.
+// Tests of what only SQLite has (its file, WAL, VACUUM INTO) skip the PostgreSQL run
+// (sqliteOnly), saying why.
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver, for the test databases
+)
+
+// testPostgres is the server of the PostgreSQL run, "" in the SQLite run.
+var testPostgres string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	u := os.Getenv("CREDITWATCH_TEST_POSTGRES")
+	switch {
+	case u == "" && os.Getenv("CI") == "true":
+		fmt.Fprintln(os.Stderr, "FAIL: the ledger tests on PostgreSQL cannot run: CREDITWATCH_TEST_POSTGRES is unset (scripts/test.sh starts a PostgreSQL and sets it)")
+		os.Exit(1)
+	case u == "":
+		fmt.Println("ledger: the PostgreSQL run is skipped: CREDITWATCH_TEST_POSTGRES is unset (source scripts/postgres.sh to start one)")
+		os.Exit(code)
+	}
+	testPostgres = u
+	fmt.Println("ledger: the same tests on PostgreSQL")
+	if pg := m.Run(); pg != 0 {
+		code = pg
+	}
+	if testAdmin != nil {
+		testAdmin.Close()
+	}
+	os.Exit(code)
+}
+
+// sqliteOnly skips the PostgreSQL run of a test of what only SQLite has.
+func sqliteOnly(tb testing.TB, why string) {
+	tb.Helper()
+	if testPostgres != "" {
+		tb.Skip("SQLite only: " + why)
+	}
+}
+
+var (
+	testAdminOnce sync.Once
+	testAdmin     *sql.DB
+	testAdminErr  error
+	testDatabases sync.Map // path → database URL
+)
+
+// ledgerAt is where the test ledger named path is: path itself on SQLite; on PostgreSQL
+// a database made for it on first use (the same for the same path) and dropped when tb
+// ends.
+func ledgerAt(tb testing.TB, path string) string {
+	tb.Helper()
+	if testPostgres == "" {
+		return path
+	}
+	if u, ok := testDatabases.Load(path); ok {
+		return u.(string)
+	}
+	testAdminOnce.Do(func() {
+		testAdmin, testAdminErr = sql.Open("pgx", testPostgres)
+		if testAdminErr == nil {
+			testAdminErr = testAdmin.Ping()
+		}
+	})
+	if testAdminErr != nil {
+		tb.Fatalf("the PostgreSQL of CREDITWATCH_TEST_POSTGRES: %v", testAdminErr)
+	}
+	return testDatabase(tb, path, "template0")
+}
+
+// testDatabase makes the database of the test ledger named path, a copy of template.
+func testDatabase(tb testing.TB, path, template string) string {
+	tb.Helper()
+	sum := sha256.Sum256([]byte(path))
+	name := "cw_test_" + hex.EncodeToString(sum[:8])
+	ctx := context.Background()
+	// C collation: text sorts by code point, as in SQLite.
+	if _, err := testAdmin.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE `+template+` ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`); err != nil {
+		tb.Fatalf("creating test database %s: %v", name, err)
+	}
+	tb.Cleanup(func() {
+		testDatabases.Delete(path)
+		if _, err := testAdmin.ExecContext(ctx, `DROP DATABASE `+name+` WITH (FORCE)`); err != nil {
+			tb.Errorf("dropping test database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(testPostgres)
+	if err != nil {
+		tb.Fatalf("CREDITWATCH_TEST_POSTGRES does not parse: %v", err)
+	}
+	u.Path = "/" + name
+	testDatabases.Store(path, u.String())
+	return u.String()
+}
+
+// copyLedger copies the closed test ledger at from to a new one, and returns its name.
+func copyLedger(t *testing.T, from string) string {
+	t.Helper()
+	if testPostgres == "" {
+		return copyFile(t, from)
+	}
+	to := filepath.Join(t.TempDir(), "copy.db")
+	u, err := url.Parse(ledgerAt(t, from))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testDatabase(t, to, strings.TrimPrefix(u.Path, "/"))
+	return to
+}
+
+// editLedger changes the closed test ledger at path behind creditwatch's back, as someone
+// with access to the file (the sqlite3 shell) or to the database (psql) could.
+func editLedger(t *testing.T, path, stmt string) {
+	t.Helper()
+	if testPostgres == "" {
+		sqlite3(t, path, stmt)
+		return
+	}
+	db, err := sql.Open("pgx", ledgerAt(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(stmt); err != nil {
+		t.Fatalf("psql %q: %v", stmt, err)
+	}
+}
+
+// testTrigger is a test's trigger in the dialect of the run: triggers are the one thing
+// the ledger's SQL is not rewritten for (pgDialect).
+func testTrigger(sqlite, postgres string) string {
+	if testPostgres == "" {
+		return sqlite
+	}
+	return pgVerbatim + postgres
+}
+
+// rawLedgerDB opens the test ledger named path as a bare database, its SQL rewritten as
+// the ledger's is, for a test that writes a ledger of an older schema.
+func rawLedgerDB(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	if testPostgres == "" {
+		db, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	cfg, err := pgx.ParseConfig(ledgerAt(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sql.OpenDB(&pgConnector{base: stdlib.GetConnector(*cfg), dialect: &pgDialect{}, writer: true})
+}
