@@ -21,6 +21,9 @@ func openLedgerFile(ctx context.Context, configFile, storage string) (*ledger.Le
 		_, l, err := openLedger(ctx, configFile, storage)
 		return l, err
 	}
+	if ledger.IsPostgresURL(storage) {
+		return ledger.Open(ctx, storage)
+	}
 	if _, err := os.Stat(storage); err != nil {
 		return nil, fmt.Errorf("no ledger at %s (--storage.path): %w", storage, err)
 	}
@@ -127,7 +130,10 @@ func RestoreLedger(ctx context.Context, out io.Writer, configFile, storage, from
 		if err != nil {
 			return err
 		}
-		path = cfg.Storage.Path
+		path = cfg.Storage.Ledger()
+	}
+	if ledger.IsPostgresURL(path) {
+		return exitErr(2, "the ledger is on PostgreSQL: restore it with pg_restore (or the server's own backups)")
 	}
 	if err := ledger.Restore(ctx, from, path); err != nil {
 		return &ExitError{Code: 1, Err: err}

@@ -88,6 +88,23 @@ func OpenPostgres(ctx context.Context, rawURL string, o PostgresOptions) (*Ledge
 	return l, nil
 }
 
+// OpenStorage opens the ledger at location: a SQLite file (Open), or a PostgreSQL URL,
+// reached with o (OpenPostgres).
+func OpenStorage(ctx context.Context, location string, o PostgresOptions) (*Ledger, error) {
+	if IsPostgresURL(location) {
+		return OpenPostgres(ctx, location, o)
+	}
+	return Open(ctx, location)
+}
+
+// Describe is a ledger's location fit for a log: a PostgreSQL URL without its password.
+func Describe(location string) string {
+	if IsPostgresURL(location) {
+		return RedactURL(location)
+	}
+	return location
+}
+
 // Postgres says whether the ledger is on PostgreSQL.
 func (l *Ledger) Postgres() bool { return l.postgres }
 
