@@ -9,19 +9,17 @@ package ledger
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver, for the test databases
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/creditwatch/creditwatch/internal/ledger/pgtest"
 )
 
 // testPostgres is the server of the PostgreSQL run, "" in the SQLite run.
@@ -43,9 +41,6 @@ func TestMain(m *testing.M) {
 	if pg := m.Run(); pg != 0 {
 		code = pg
 	}
-	if testAdmin != nil {
-		testAdmin.Close()
-	}
 	os.Exit(code)
 }
 
@@ -57,12 +52,7 @@ func sqliteOnly(tb testing.TB, why string) {
 	}
 }
 
-var (
-	testAdminOnce sync.Once
-	testAdmin     *sql.DB
-	testAdminErr  error
-	testDatabases sync.Map // path → database URL
-)
+var testDatabases sync.Map // path → database URL
 
 // ledgerAt is where the test ledger named path is: path itself on SQLite; on PostgreSQL
 // a database made for it on first use (the same for the same path) and dropped when tb
@@ -75,41 +65,16 @@ func ledgerAt(tb testing.TB, path string) string {
 	if u, ok := testDatabases.Load(path); ok {
 		return u.(string)
 	}
-	testAdminOnce.Do(func() {
-		testAdmin, testAdminErr = sql.Open("pgx", testPostgres)
-		if testAdminErr == nil {
-			testAdminErr = testAdmin.Ping()
-		}
-	})
-	if testAdminErr != nil {
-		tb.Fatalf("the PostgreSQL of CREDITWATCH_TEST_POSTGRES: %v", testAdminErr)
-	}
 	return testDatabase(tb, path, "template0")
 }
 
 // testDatabase makes the database of the test ledger named path, a copy of template.
 func testDatabase(tb testing.TB, path, template string) string {
 	tb.Helper()
-	sum := sha256.Sum256([]byte(path))
-	name := "cw_test_" + hex.EncodeToString(sum[:8])
-	ctx := context.Background()
-	// C collation: text sorts by code point, as in SQLite.
-	if _, err := testAdmin.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE `+template+` ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`); err != nil {
-		tb.Fatalf("creating test database %s: %v", name, err)
-	}
-	tb.Cleanup(func() {
-		testDatabases.Delete(path)
-		if _, err := testAdmin.ExecContext(ctx, `DROP DATABASE `+name+` WITH (FORCE)`); err != nil {
-			tb.Errorf("dropping test database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(testPostgres)
-	if err != nil {
-		tb.Fatalf("CREDITWATCH_TEST_POSTGRES does not parse: %v", err)
-	}
-	u.Path = "/" + name
-	testDatabases.Store(path, u.String())
-	return u.String()
+	u := pgtest.Database(tb, testPostgres, path, template)
+	testDatabases.Store(path, u)
+	tb.Cleanup(func() { testDatabases.Delete(path) })
+	return u
 }
 
 // copyLedger copies the closed test ledger at from to a new one, and returns its name.
@@ -119,11 +84,7 @@ func copyLedger(t *testing.T, from string) string {
 		return copyFile(t, from)
 	}
 	to := filepath.Join(t.TempDir(), "copy.db")
-	u, err := url.Parse(ledgerAt(t, from))
-	if err != nil {
-		t.Fatal(err)
-	}
-	testDatabase(t, to, strings.TrimPrefix(u.Path, "/"))
+	testDatabase(t, to, pgtest.Name(ledgerAt(t, from)))
 	return to
 }
 

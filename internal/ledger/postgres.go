@@ -97,9 +97,10 @@ func OpenStorage(ctx context.Context, location string, o PostgresOptions) (*Ledg
 	return Open(ctx, location)
 }
 
-// Describe is a ledger's location fit for a log: a PostgreSQL URL without its password.
+// Describe is a ledger's location fit for a log: a URL (PostgreSQL's, or any other
+// given by mistake) without its password.
 func Describe(location string) string {
-	if IsPostgresURL(location) {
+	if strings.Contains(location, "://") {
 		return RedactURL(location)
 	}
 	return location
