@@ -41,6 +41,9 @@ func TestMain(m *testing.M) {
 	if pg := m.Run(); pg != 0 {
 		code = pg
 	}
+	if err := pgtest.Drop(templateName); err != nil {
+		fmt.Fprintf(os.Stderr, "dropping the template database %s: %v\n", templateName, err)
+	}
 	os.Exit(code)
 }
 
@@ -65,7 +68,34 @@ func ledgerAt(tb testing.TB, path string) string {
 	if u, ok := testDatabases.Load(path); ok {
 		return u.(string)
 	}
-	return testDatabase(tb, path, "template0")
+	return testDatabase(tb, path, migratedTemplate(tb))
+}
+
+var (
+	templateOnce sync.Once
+	templateName string
+	templateErr  error
+)
+
+// migratedTemplate is a database holding a new ledger, which the tests' databases are
+// copies of: the migrations run once, not for every test (TestMigrationKeepsData and
+// TestNewerSchemaRefused still run them).
+func migratedTemplate(tb testing.TB) string {
+	tb.Helper()
+	templateOnce.Do(func() {
+		templateName = fmt.Sprintf("cw_test_template_%d", os.Getpid())
+		_, templateErr = pgtest.Shared(testPostgres, templateName, func(u string) error {
+			l, err := Open(context.Background(), u)
+			if err != nil {
+				return err
+			}
+			return l.Close()
+		})
+	})
+	if templateErr != nil {
+		tb.Fatalf("making the template ledger: %v", templateErr)
+	}
+	return templateName
 }
 
 // testDatabase makes the database of the test ledger named path, a copy of template.
@@ -126,7 +156,7 @@ func rawLedgerDB(t *testing.T, path string) *sql.DB {
 		}
 		return db
 	}
-	cfg, err := pgx.ParseConfig(ledgerAt(t, path))
+	cfg, err := pgx.ParseConfig(testDatabase(t, path, "template0"))
 	if err != nil {
 		t.Fatal(err)
 	}

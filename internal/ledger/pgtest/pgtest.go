@@ -42,7 +42,7 @@ func Server(tb testing.TB) string {
 
 // Database makes a new database for the test on server, named after key (unique among
 // the test binary's databases), as a copy of template ("template0" for an empty one), and
-// drops it when the test ends. Text in it sorts by code point (C collation), as SQLite's.
+// drops it when the test ends.
 func Database(tb testing.TB, server, key, template string) string {
 	tb.Helper()
 	adminOnce.Do(func() {
@@ -57,7 +57,7 @@ func Database(tb testing.TB, server, key, template string) string {
 	sum := sha256.Sum256([]byte(key))
 	name := "cw_test_" + hex.EncodeToString(sum[:8])
 	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE `+template+` ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`); err != nil {
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE `+template); err != nil {
 		tb.Fatalf("creating test database %s: %v", name, err)
 	}
 	tb.Cleanup(func() {
@@ -80,4 +80,40 @@ func Name(rawURL string) string {
 		return ""
 	}
 	return u.Path[1:]
+}
+
+// Shared makes a database on server that outlives the tests, such as a template for
+// Database, and prepares it with prepare (given its URL); Drop drops it.
+func Shared(server, name string, prepare func(url string) error) (string, error) {
+	adminOnce.Do(func() {
+		admin, adminErr = sql.Open("pgx", server)
+		if adminErr == nil {
+			adminErr = admin.Ping()
+		}
+	})
+	if adminErr != nil {
+		return "", adminErr
+	}
+	if _, err := admin.Exec(`CREATE DATABASE ` + name + ` TEMPLATE template0 ENCODING 'UTF8'`); err != nil {
+		return "", err
+	}
+	u, err := url.Parse(server)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + name
+	if err := prepare(u.String()); err != nil {
+		Drop(name)
+		return "", err
+	}
+	return u.String(), nil
+}
+
+// Drop drops a database Shared made.
+func Drop(name string) error {
+	if admin == nil {
+		return nil
+	}
+	_, err := admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+	return err
 }
