@@ -10,11 +10,13 @@ package ledger
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -189,5 +191,61 @@ func TestInstancesShareOnePostgresLedger(t *testing.T) {
 	// probe), all chained.
 	if !c.OK() || c.Events != 4*3*2 || c.Rows["incident"] != 12 {
 		t.Errorf("chain after two instances wrote at once: %d events, rows %v, problems %v", c.Events, c.Rows, c.Problems)
+	}
+}
+
+// Work that spans transactions runs on one instance at a time: retention, and the import
+// of a file, which an instance that comes second does not repeat.
+func TestInstancesTakeTurnsAtLongWork(t *testing.T) {
+	if testPostgres == "" {
+		t.Skip("PostgreSQL only: a SQLite ledger is held by one instance (lock.go)")
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	a, b := openTemp(t, path), openTemp(t, path)
+	release, held, err := a.instanceLock(ctx, "retention", true)
+	if err != nil || !held {
+		t.Fatalf("taking the retention lock: %t, %v", held, err)
+	}
+	if _, err := b.RunRetention(ctx, t0, Retention{RawProbes: time.Hour, Lag: time.Minute}); !errors.Is(err, ErrRetentionBusy) {
+		t.Errorf("retention while another instance runs it: %v, want ErrRetentionBusy", err)
+	}
+	release()
+	if _, err := b.RunRetention(ctx, t0, Retention{RawProbes: time.Hour, Lag: time.Minute}); err != nil {
+		t.Errorf("retention after the other instance's: %v", err)
+	}
+
+	// b waits for a's import of the file, then finds it done.
+	started, proceed, first := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		_, err := a.ImportFile(ctx, "inbox", "licences.csv", "sha-1", 1, func(w *FileWriter) error {
+			close(started)
+			<-proceed
+			return putRecords(w)
+		})
+		first <- err
+	}()
+	<-started
+	second := make(chan error, 1)
+	go func() {
+		n, err := b.ImportFile(ctx, "inbox", "licences.csv", "sha-1", 1, func(*FileWriter) error {
+			return errors.New("imported a second time")
+		})
+		if err == nil && n != importRecords {
+			err = fmt.Errorf("%d records, want the first import's %d", n, importRecords)
+		}
+		second <- err
+	}()
+	select {
+	case err := <-second:
+		t.Fatalf("the second import did not wait for the first: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(proceed)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second; err != nil {
+		t.Error(err)
 	}
 }

@@ -6,6 +6,7 @@ package ledger
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -180,4 +181,35 @@ func (l *Ledger) checkPostgres(ctx context.Context) ([]string, error) {
 		}
 	}
 	return found, nil
+}
+
+// instanceLock takes, on PostgreSQL, the session-level advisory lock named key for work that
+// spans several transactions and that two instances must not do at once (retention, an
+// import). It is held on a connection of its own until release; with try, it gives up at
+// once (held false) when another instance holds it, else it waits. On SQLite it does
+// nothing: one instance holds a SQLite ledger (Acquire).
+func (l *Ledger) instanceLock(ctx context.Context, key string, try bool) (release func(), held bool, err error) {
+	if !l.postgres {
+		return func() {}, true, nil
+	}
+	conn, err := l.r.Conn(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	q := pgVerbatim + `SELECT pg_advisory_lock(hashtextextended($1, 0)), true`
+	if try {
+		q = pgVerbatim + `SELECT true, pg_try_advisory_lock(hashtextextended($1, 0))`
+	}
+	var ignored any // pg_advisory_lock returns void
+	if err := conn.QueryRowContext(ctx, q, "creditwatch "+key).Scan(&ignored, &held); err != nil || !held {
+		conn.Close()
+		return nil, false, err
+	}
+	return func() {
+		ctx := context.WithoutCancel(ctx)
+		if _, err := conn.ExecContext(ctx, pgVerbatim+`SELECT pg_advisory_unlock(hashtextextended($1, 0))`, "creditwatch "+key); err != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn }) // the session ends, and its lock with it
+		}
+		conn.Close()
+	}, true, nil
 }

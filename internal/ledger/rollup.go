@@ -478,7 +478,8 @@ const RetentionBatch = 1000
 // transaction took: retention holds the writer half the time at most.
 const retentionPause = 50 * time.Millisecond
 
-// ErrRetentionBusy is returned when retention is already running on the ledger.
+// ErrRetentionBusy is returned when retention is already running on the ledger (on a
+// PostgreSQL ledger, in this instance or another).
 var ErrRetentionBusy = errors.New("ledger retention is already running")
 
 // RunRetention rolls up the probes that are due, deletes raw rows older than the retention
@@ -490,6 +491,15 @@ func (l *Ledger) RunRetention(ctx context.Context, now time.Time, r Retention) (
 		return RetentionDone{}, ErrRetentionBusy
 	}
 	defer l.retention.Unlock()
+	// On PostgreSQL, other instances sharing the ledger may run theirs: one at a time.
+	release, held, err := l.instanceLock(ctx, "retention", true)
+	if err != nil {
+		return RetentionDone{}, fmt.Errorf("taking the retention lock: %w", err)
+	}
+	if !held {
+		return RetentionDone{}, ErrRetentionBusy
+	}
+	defer release()
 	var done RetentionDone
 	steps := []struct {
 		what string
