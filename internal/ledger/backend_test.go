@@ -249,3 +249,30 @@ func TestInstancesTakeTurnsAtLongWork(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Instances starting together on a new database migrate it once, one after the other.
+func TestInstancesMigrateTogether(t *testing.T) {
+	if testPostgres == "" {
+		t.Skip("PostgreSQL only: a SQLite ledger is held by one instance (lock.go)")
+	}
+	u := testDatabase(t, filepath.Join(t.TempDir(), "new.db"), "template0")
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			l, err := Open(context.Background(), u)
+			if err == nil {
+				var v int
+				if v, err = l.SchemaVersion(context.Background()); err == nil && v != len(migrations) {
+					err = fmt.Errorf("schema version %d, want %d", v, len(migrations))
+				}
+				l.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

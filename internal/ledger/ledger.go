@@ -515,6 +515,13 @@ var backfills = map[int]func(context.Context, *sql.Tx) error{
 func (l *Ledger) migrate(ctx context.Context) error { return l.migrateTo(ctx, len(migrations)) }
 
 func (l *Ledger) migrateTo(ctx context.Context, target int) error {
+	// On PostgreSQL, instances starting together migrate one after the other: the second
+	// finds the schema done.
+	release, _, err := l.instanceLock(ctx, "migrate", false)
+	if err != nil {
+		return fmt.Errorf("taking the migration lock: %w", err)
+	}
+	defer release()
 	if _, err := l.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		return err
