@@ -285,7 +285,7 @@ func rewriteForPostgres(q string) (*pgStatement, error) {
 	subqueries := 0
 	// ddl: within a CREATE TABLE or an ADD COLUMN, up to the end of its statement.
 	ddl := false
-	// conflictAt: an INSERT OR IGNORE is open, to be closed with ON CONFLICT DO NOTHING
+	// conflictOpen: an INSERT OR IGNORE is open, to be closed with ON CONFLICT DO NOTHING
 	// before its RETURNING or at the end of its statement, at depth conflictDepth.
 	conflictOpen, depth, conflictDepth := false, 0, 0
 	// extra are texts to write before the token of the index they are keyed by.
