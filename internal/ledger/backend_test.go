@@ -276,3 +276,30 @@ func TestInstancesMigrateTogether(t *testing.T) {
 		}
 	}
 }
+
+// The sessions of a PostgreSQL ledger: the writer's commits are durable whatever the
+// server's default, readers read a snapshot and cannot write.
+func TestPostgresSessions(t *testing.T) {
+	if testPostgres == "" {
+		t.Skip("PostgreSQL only: SQLite's are set by the pragmas of Open")
+	}
+	ctx := context.Background()
+	l := openTemp(t, filepath.Join(t.TempDir(), "l.db"))
+	for _, tc := range []struct {
+		db         *sql.DB
+		name, want string
+	}{
+		{l.w, "synchronous_commit", "on"},
+		{l.r, "default_transaction_isolation", "repeatable read"},
+		{l.r, "default_transaction_read_only", "on"},
+		{l.r, "application_name", "creditwatch"},
+	} {
+		var got string
+		if err := tc.db.QueryRowContext(ctx, pgVerbatim+`SELECT current_setting($1)`, tc.name).Scan(&got); err != nil || got != tc.want {
+			t.Errorf("%s = %q (%v), want %q", tc.name, got, err, tc.want)
+		}
+	}
+	if _, err := l.r.ExecContext(ctx, `DELETE FROM probes`); err == nil {
+		t.Error("a reader deleted probes")
+	}
+}

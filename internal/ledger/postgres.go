@@ -56,17 +56,23 @@ func OpenPostgres(ctx context.Context, rawURL string, o PostgresOptions) (*Ledge
 		pw, _, _ := strings.Cut(string(b), "\n")
 		cfg.Password = strings.TrimRight(pw, "\r")
 	}
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = "creditwatch"
+	}
 	d := &pgDialect{}
 	wcfg := cfg.Copy()
+	// A probe is acknowledged once its transaction is durable, whatever the server's
+	// default: the commit waits for the server's WAL flush (as SQLite's synchronous=FULL).
+	wcfg.RuntimeParams["synchronous_commit"] = "on"
 	w := sql.OpenDB(&pgConnector{base: stdlib.GetConnector(*wcfg), dialect: d, writer: true})
 	// One writer connection, as on SQLite: the probe writer's group commit and every
 	// write transaction of this process take turns; pgWriteLockKey orders them with other
 	// processes'.
 	w.SetMaxOpenConns(1)
 	rcfg := cfg.Copy()
-	if rcfg.RuntimeParams == nil {
-		rcfg.RuntimeParams = map[string]string{}
-	}
 	// Readers read a snapshot, as SQLite's do in WAL mode, and cannot write.
 	rcfg.RuntimeParams["default_transaction_isolation"] = "repeatable read"
 	rcfg.RuntimeParams["default_transaction_read_only"] = "on"
