@@ -27,6 +27,7 @@ package ledger
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -353,7 +354,12 @@ func rewriteForPostgres(q string) (*pgStatement, error) {
 						conflictOpen, conflictDepth = true, depth
 						continue
 					}
+					return nil, fmt.Errorf("rewriting for PostgreSQL: INSERT OR %s has no rewrite (write INSERT … ON CONFLICT (…) DO UPDATE, which both engines read)", toks[next(j)].text)
 				}
+			case "PRAGMA", "VACUUM", "ROWID":
+				// What has no mechanical rewrite is said so here, not by a syntax error of
+				// the server's.
+				return nil, fmt.Errorf("rewriting for PostgreSQL: %s has no rewrite: give the statement a PostgreSQL form (a migration's in pgMigrations, another's where it runs)", up)
 			case "LIMIT":
 				// SQLite reads a negative limit as none; PostgreSQL refuses it.
 				if j := next(i); j < len(toks) && toks[j].kind == tParam {
@@ -383,6 +389,8 @@ func rewriteForPostgres(q string) (*pgStatement, error) {
 			case "CREATE":
 				if j := next(i); is(j, "TABLE") {
 					ddl = true
+				} else if is(j, "TRIGGER") && sqliteTrigger(toks, j) {
+					return nil, errors.New("rewriting for PostgreSQL: a SQLite trigger (CREATE TRIGGER … BEGIN … END) has no rewrite: give its migration a PostgreSQL form in pgMigrations, a PL/pgSQL function and a trigger that executes it")
 				}
 			case "ADD":
 				if j := next(i); is(j, "COLUMN") {
@@ -450,6 +458,22 @@ func rewriteForPostgres(q string) (*pgStatement, error) {
 	closeConflict()
 	st.sql = b.String()
 	return st, nil
+}
+
+// sqliteTrigger says whether the CREATE TRIGGER at i has a SQLite body (BEGIN … END)
+// rather than PostgreSQL's EXECUTE FUNCTION.
+func sqliteTrigger(toks []token, i int) bool {
+	for ; i < len(toks); i++ {
+		if toks[i].kind == tWord {
+			switch strings.ToUpper(toks[i].text) {
+			case "BEGIN":
+				return true
+			case "EXECUTE":
+				return false
+			}
+		}
+	}
+	return false
 }
 
 // aliased says whether the token at i, after a subquery in FROM, names it.

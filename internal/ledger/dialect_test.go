@@ -65,7 +65,10 @@ func TestRewriteForPostgresArguments(t *testing.T) {
 	if _, err := st.args([]driver.NamedValue{{Name: "at", Ordinal: 1, Value: int64(7)}}); err == nil {
 		t.Error("a missing :day was not an error")
 	}
-	for _, bad := range []string{`SELECT 'open`, `SELECT /* open`, `SELECT $x$ open`} {
+	for _, bad := range []string{`SELECT 'open`, `SELECT /* open`, `SELECT $x$ open`,
+		// No mechanical rewrite: said so, rather than left to the server's syntax error.
+		`CREATE TRIGGER t AFTER INSERT ON probes BEGIN SELECT 1; END`, `PRAGMA integrity_check`, `VACUUM INTO ?`,
+		`SELECT rowid FROM staged_records`, `INSERT OR REPLACE INTO t VALUES (1)`} {
 		if _, err := rewriteForPostgres(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
