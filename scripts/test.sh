@@ -13,6 +13,8 @@ command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
+# A real PostgreSQL for the ledger's second backend (scripts/postgres.sh starts one).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # The CMaps of the standard Chinese PDF fonts, for the simulator's credit reports.
 [ -d /usr/share/poppler/cMap/Adobe-GB1 ] || need+=(poppler-data)
 [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
@@ -24,6 +26,7 @@ fi
 for tool in promtool prometheus amtool prometheus-alertmanager chromium pdftotext sqlite3; do
   command -v "$tool" >/dev/null 2>&1 || { echo "test.sh: $tool is still missing after install" >&2; exit 1; }
 done
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "test.sh: PostgreSQL's initdb is still missing after install" >&2; exit 1; }
 
 echo "== gofmt, go vet"
 bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
@@ -37,6 +40,10 @@ promtool test rules alerts/tests/*.yml
 echo "== go test"
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
+# The ledger tests run on SQLite and again on this PostgreSQL (CREDITWATCH_TEST_POSTGRES),
+# stopped and removed when the script ends, however it ends.
+source scripts/postgres.sh
+trap 'rm -f "$report"; pg_stop' EXIT
 CREDITWATCH_TEST_REPORT=$report go test -race -count=1 ./...
 
 echo "== dates and scores under other time zones"

@@ -95,18 +95,23 @@ func run(args []string) int {
 	keysGen := keysCmd.Command("generate", "Write a new Ed25519 signing key and its public key (FILE.pub).")
 	keysOut := keysGen.Flag("out", "Key file to write; never overwritten.").Required().String()
 
-	ledgerCmd := a.Command("ledger", "Back up, check and restore the ledger.")
+	ledgerCmd := a.Command("ledger", "Back up, check, restore, verify and migrate the ledger.")
 	ledgerBackup := ledgerCmd.Command("backup", "Write a consistent copy of the ledger, while creditwatch runs.")
 	ledgerBackupTo := ledgerBackup.Arg("file", "Backup file to write; must not exist.").Required().String()
 	ledgerBackupCfg := configFlag(ledgerBackup)
 	ledgerBackupStore := storageFlag(ledgerBackup)
-	ledgerCheck := ledgerCmd.Command("check", "Run SQLite's integrity check and walk the hash chain.")
+	ledgerCheck := ledgerCmd.Command("check", "Run SQLite's integrity check (PostgreSQL's checks for storage.url) and walk the hash chain.")
 	ledgerCheckCfg := configFlag(ledgerCheck)
 	ledgerCheckStore := storageFlag(ledgerCheck)
 	ledgerRestore := ledgerCmd.Command("restore", "Put a checked backup in place of the ledger (creditwatch must be stopped).")
 	ledgerRestoreFrom := ledgerRestore.Flag("from", "Backup file, made by ledger backup.").Required().String()
 	ledgerRestoreCfg := configFlag(ledgerRestore)
 	ledgerRestoreStore := storageFlag(ledgerRestore)
+	ledgerMigrate := ledgerCmd.Command("migrate", "Copy a SQLite ledger into PostgreSQL (creditwatch stopped); a rerun continues a copy that stopped. Verified by row counts and the hash chain.")
+	ledgerMigrateFrom := ledgerMigrate.Flag("from", "The SQLite ledger: sqlite:PATH.").Required().String()
+	ledgerMigrateTo := ledgerMigrate.Flag("to", "The PostgreSQL database: postgres://user@host:port/database (it must exist).").Required().String()
+	ledgerMigratePassword := ledgerMigrate.Flag("password-file", "File holding the PostgreSQL password; else PGPASSWORD or ~/.pgpass.").String()
+	ledgerMigrateBatch := ledgerMigrate.Flag("batch", "Rows per transaction.").Default("2000").Int()
 	ledgerVerify := ledgerCmd.Command("verify", "Walk the hash chain and check incidents, risk events, reports, annotations, security incidents, baselines and non-conforming report checks against it.")
 	ledgerVerifyCfg := configFlag(ledgerVerify)
 	ledgerVerifyStore := storageFlag(ledgerVerify)
@@ -196,6 +201,9 @@ func run(args []string) int {
 		err = app.CheckLedger(ctx, os.Stdout, *ledgerCheckCfg, *ledgerCheckStore)
 	case ledgerRestore.FullCommand():
 		err = app.RestoreLedger(ctx, os.Stdout, *ledgerRestoreCfg, *ledgerRestoreStore, *ledgerRestoreFrom)
+	case ledgerMigrate.FullCommand():
+		err = app.MigrateLedger(ctx, os.Stdout, app.MigrateOptions{From: *ledgerMigrateFrom, To: *ledgerMigrateTo,
+			PasswordFile: *ledgerMigratePassword, Batch: *ledgerMigrateBatch})
 	case ledgerVerify.FullCommand():
 		err = app.VerifyLedger(ctx, os.Stdout, *ledgerVerifyCfg, *ledgerVerifyStore)
 	case annotate.FullCommand():

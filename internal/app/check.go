@@ -30,7 +30,7 @@ func CheckConfig(path string, out io.Writer) error {
 	}
 	from := set.PeriodStart(time.Now())
 	fmt.Fprintf(out, "%s: OK, %d portal target(s), ledger at %s, period from %s\n", path,
-		len(cfg.Portal.Targets), cfg.Storage.Path, clock.Date(from))
+		len(cfg.Portal.Targets), ledger.Describe(cfg.Storage.Ledger()), clock.Date(from))
 	return nil
 }
 
@@ -68,9 +68,9 @@ func Score(ctx context.Context, o ScoreOptions) error {
 	}
 	storage := o.StoragePath
 	if storage == "" {
-		storage = cfg.Storage.Path
+		storage = cfg.Storage.Ledger()
 	}
-	l, err := ledger.Open(ctx, storage)
+	l, err := ledger.OpenStorage(ctx, storage, ledger.PostgresOptions{PasswordFile: cfg.Storage.PasswordFile})
 	if err != nil {
 		return err
 	}

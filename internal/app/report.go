@@ -38,12 +38,14 @@ func openLedger(ctx context.Context, configFile, storage string) (*config.Config
 		return nil, nil, err
 	}
 	if storage == "" {
-		storage = cfg.Storage.Path
+		storage = cfg.Storage.Ledger()
 	}
-	if _, err := os.Stat(storage); err != nil {
-		return nil, nil, fmt.Errorf("no ledger at %s (storage.path of %s, or --storage.path): %w", storage, configFile, err)
+	if !ledger.IsPostgresURL(storage) {
+		if _, err := os.Stat(storage); err != nil {
+			return nil, nil, fmt.Errorf("no ledger at %s (storage.path of %s, or --storage.path): %w", storage, configFile, err)
+		}
 	}
-	l, err := ledger.Open(ctx, storage)
+	l, err := ledger.OpenStorage(ctx, storage, ledger.PostgresOptions{PasswordFile: cfg.Storage.PasswordFile})
 	return cfg, l, err
 }
 

@@ -176,7 +176,15 @@ type IncidentPolicy struct {
 
 // Storage configures the ledger.
 type Storage struct {
+	// Path is the ledger's SQLite file, the embedded default (DefaultStoragePath).
 	Path string `yaml:"path"`
+	// URL is a PostgreSQL ledger instead (postgres://user@host:port/database?sslmode=…),
+	// which several creditwatch instances may share. It must not carry the password: that
+	// comes from PasswordFile, or from PostgreSQL's own PGPASSWORD, PGPASSFILE or ~/.pgpass.
+	// Not together with Path.
+	URL string `yaml:"url"`
+	// PasswordFile holds the password of URL's user (its first line).
+	PasswordFile string `yaml:"password_file"`
 	// PersonalDataKeyFile is the key natural persons' ID numbers are hashed with before a
 	// record is stored (created on first start, mode 0600). Unset: personal-data.key next
 	// to the ledger.
@@ -201,10 +209,21 @@ type Retention struct {
 	RollupYears int `yaml:"rollup_years"`
 }
 
+// Ledger is where the ledger is: URL when set, else Path.
+func (s Storage) Ledger() string {
+	if s.URL != "" {
+		return s.URL
+	}
+	return s.Path
+}
+
 // PersonalDataKey is the personal data key's file for a ledger at path.
 func (s Storage) PersonalDataKey(path string) string {
 	if s.PersonalDataKeyFile != "" {
 		return s.PersonalDataKeyFile
+	}
+	if strings.Contains(path, "://") { // a PostgreSQL ledger given by --storage.path
+		path = DefaultStoragePath
 	}
 	return filepath.Join(filepath.Dir(path), "personal-data.key")
 }
@@ -576,6 +595,7 @@ func (p *problems) err() error {
 
 func (c *Config) validate(p *problems) {
 	p.durationIn([]any{"storage", "commit_window"}, c.Storage.CommitWindow, 0, MaxCommitWindow)
+	c.Storage.validateURL(p)
 	inc := c.Portal.Incident
 	p.intIn([]any{"portal", "incident", "open_after"}, int64(inc.OpenAfter), 1, MaxStreak)
 	p.intIn([]any{"portal", "incident", "close_after"}, int64(inc.CloseAfter), 1, MaxStreak)

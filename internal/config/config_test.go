@@ -100,48 +100,55 @@ func TestBadConfigs(t *testing.T) {
 		"bad-token-file.yml":      "line 3: platform.token_file: cannot be read: stat /nonexistent/creditwatch.token: no such file or directory",
 		"bad-export-kind.yml":     `line 4: publicity.exports[0].kind: "fines" is not penalty, licence, objection or repair`,
 		// Bounds: an explicit 0 is an error, not the default.
-		"bad-interval-zero.yml":          "line 5: portal.targets[0].interval: must be between 100ms and 1d, got 0s",
-		"bad-interval-huge.yml":          "line 5: portal.targets[0].interval: must be between 100ms and 1d, got 2562047h",
-		"bad-interval-overflow.yml":      `line 5: "2562048h" is out of range for a duration`,
-		"bad-timeout-zero.yml":           "line 5: portal.targets[0].timeout: must be positive and not exceed the interval 30s, got 0s",
-		"bad-jitter.yml":                 "line 5: portal.targets[0].jitter: must be between 0 and the interval 30s, got 1m",
-		"bad-max-body-zero.yml":          "line 5: portal.targets[0].max_body_bytes: must be between 1024 and 67108864, got 0",
-		"bad-max-body-huge.yml":          "line 5: portal.targets[0].max_body_bytes: must be between 1024 and 67108864, got 1073741824",
-		"bad-max-redirects.yml":          "line 5: portal.targets[0].max_redirects: must be between 0 and 20, got 100",
-		"bad-close-after-zero.yml":       "line 6: portal.incident.close_after: must be between 1 and 100, got 0",
-		"bad-quorum.yml":                 "line 6: portal.incident.quorum: must be between 1 and 20, got 0",
-		"bad-open-after-huge.yml":        "line 6: portal.incident.open_after: must be between 1 and 100, got 1000",
-		"bad-platform-interval.yml":      "line 3: platform.interval: must be between 1s and 1d, got 0s",
-		"bad-platform-timeout.yml":       "line 4: platform.timeout: must be positive and not exceed the interval 10s, got 0s",
-		"bad-platform-max-body.yml":      "line 3: platform.max_body_bytes: must be between 1024 and 268435456, got 1073741824",
-		"bad-page-size-zero.yml":         "line 3: platform.page_size: must be between 1 and 5000, got 0",
-		"bad-deadline-workdays.yml":      "line 2: publicity.deadline_workdays: must be between 1 and 60, got 0",
-		"bad-export-interval.yml":        "line 6: publicity.exports[0].interval: must be between 1s and 1d, got 30d",
-		"bad-max-decompressed.yml":       "line 2: publicity.max_decompressed_bytes: must be between 1048576 and 1073741824, got 8589934592",
-		"bad-max-decompressed-total.yml": "line 3: publicity.max_decompressed_total_bytes: must be between 134217728 and 4294967296, got 67108864",
-		"bad-period-start.yml":           "line 6: assessment.period_start: must be between 2000-01-01 and 2099-12-31, got 0026-01-01",
-		"bad-token-device.yml":           "line 3: platform.token_file: cannot be read: /dev/zero is not a regular file",
-		"bad-merge-key.yml":              "line 4: portal.targets[1]: unknown key a\nline 4: portal.targets[1]: unknown key b\nthe YAML cannot be decoded: a merge key (<<) or an alias is used where a plain key or value must be",
-		"bad-confirm-after.yml":          "line 6: portal.targets[0].defacement.confirm_after: must be between 1 and 100, got -1",
-		"bad-structure-threshold.yml":    "line 6: portal.targets[0].defacement.structure_threshold: must be above 0 and at most 1, got 1.5",
-		"bad-must-not-contain.yml":       "line 6: portal.targets[0].defacement.must_not_contain[1]: must not be empty",
-		"bad-allow-origin.yml":           `line 6: portal.targets[0].defacement.allow_origins[1]: "https://cdn.example.com/js/" is not an origin ("https://host[:port]", "host" or "*.example.gov.cn")`,
-		"bad-freshness-age.yml":          "line 6: portal.targets[0].freshness.max_age_workdays: must be between 1 and 250, got 300",
-		"bad-freshness-selector.yml":     `line 6: portal.targets[0].freshness.selector: "ul.news-list [" is not a CSS selector`,
-		"bad-reports-no-template.yml":    "line 1: credit_reports.url_template: is required to check credit reports",
-		"bad-reports-template.yml":       "line 2: credit_reports.url_template: must contain {code} or {name}",
-		"bad-reports-template-url.yml":   `line 2: credit_reports.url_template: "ftp://credit.example.gov.cn/report?code={code}" is not an http or https URL`,
-		"bad-reports-code.yml":           `line 3: credit_reports.codes[1]: "91410900MA45A0011C" is not a valid unified social credit code: uscc check character: expected B, found C`,
-		"bad-reports-duplicate-code.yml": `line 5: credit_reports.codes[1]: "91410900MA45A0011B" is already credit_reports.codes[0]`,
-		"bad-reports-daily-sample.yml":   "line 3: credit_reports.daily_sample: must be between 0 and 1000, got 5000",
-		"bad-reports-nothing.yml":        "line 1: credit_reports.codes: nothing to check: give codes, a daily_sample, or both",
-		"bad-reports-interval.yml":       "line 4: credit_reports.interval: must be at least 1s, got 500ms",
-		"bad-reports-timeout.yml":        "line 5: credit_reports.timeout: must be positive and not exceed the interval 10s, got 1m",
-		"bad-reports-edition.yml":        `line 4: credit_reports.edition: "2019" is not one of 2021, 2022`,
-		"bad-reports-max-body.yml":       "line 4: credit_reports.max_body_bytes: must be between 1024 and 1073741824, got 100",
-		"bad-retention-raw.yml":          "line 6: storage.retention.raw_probes: must be between 1d and 10y, got 12h",
-		"bad-retention-years.yml":        "line 6: storage.retention.rollup_years: must be between 1 and 100, got 0",
-		"bad-retention-longer.yml":       "line 6: storage.retention.raw_probes: must not exceed rollup_years (2 × 365d), got 800d",
+		"bad-interval-zero.yml":           "line 5: portal.targets[0].interval: must be between 100ms and 1d, got 0s",
+		"bad-interval-huge.yml":           "line 5: portal.targets[0].interval: must be between 100ms and 1d, got 2562047h",
+		"bad-interval-overflow.yml":       `line 5: "2562048h" is out of range for a duration`,
+		"bad-timeout-zero.yml":            "line 5: portal.targets[0].timeout: must be positive and not exceed the interval 30s, got 0s",
+		"bad-jitter.yml":                  "line 5: portal.targets[0].jitter: must be between 0 and the interval 30s, got 1m",
+		"bad-max-body-zero.yml":           "line 5: portal.targets[0].max_body_bytes: must be between 1024 and 67108864, got 0",
+		"bad-max-body-huge.yml":           "line 5: portal.targets[0].max_body_bytes: must be between 1024 and 67108864, got 1073741824",
+		"bad-max-redirects.yml":           "line 5: portal.targets[0].max_redirects: must be between 0 and 20, got 100",
+		"bad-close-after-zero.yml":        "line 6: portal.incident.close_after: must be between 1 and 100, got 0",
+		"bad-quorum.yml":                  "line 6: portal.incident.quorum: must be between 1 and 20, got 0",
+		"bad-open-after-huge.yml":         "line 6: portal.incident.open_after: must be between 1 and 100, got 1000",
+		"bad-platform-interval.yml":       "line 3: platform.interval: must be between 1s and 1d, got 0s",
+		"bad-platform-timeout.yml":        "line 4: platform.timeout: must be positive and not exceed the interval 10s, got 0s",
+		"bad-platform-max-body.yml":       "line 3: platform.max_body_bytes: must be between 1024 and 268435456, got 1073741824",
+		"bad-page-size-zero.yml":          "line 3: platform.page_size: must be between 1 and 5000, got 0",
+		"bad-deadline-workdays.yml":       "line 2: publicity.deadline_workdays: must be between 1 and 60, got 0",
+		"bad-export-interval.yml":         "line 6: publicity.exports[0].interval: must be between 1s and 1d, got 30d",
+		"bad-max-decompressed.yml":        "line 2: publicity.max_decompressed_bytes: must be between 1048576 and 1073741824, got 8589934592",
+		"bad-max-decompressed-total.yml":  "line 3: publicity.max_decompressed_total_bytes: must be between 134217728 and 4294967296, got 67108864",
+		"bad-period-start.yml":            "line 6: assessment.period_start: must be between 2000-01-01 and 2099-12-31, got 0026-01-01",
+		"bad-token-device.yml":            "line 3: platform.token_file: cannot be read: /dev/zero is not a regular file",
+		"bad-merge-key.yml":               "line 4: portal.targets[1]: unknown key a\nline 4: portal.targets[1]: unknown key b\nthe YAML cannot be decoded: a merge key (<<) or an alias is used where a plain key or value must be",
+		"bad-confirm-after.yml":           "line 6: portal.targets[0].defacement.confirm_after: must be between 1 and 100, got -1",
+		"bad-structure-threshold.yml":     "line 6: portal.targets[0].defacement.structure_threshold: must be above 0 and at most 1, got 1.5",
+		"bad-must-not-contain.yml":        "line 6: portal.targets[0].defacement.must_not_contain[1]: must not be empty",
+		"bad-allow-origin.yml":            `line 6: portal.targets[0].defacement.allow_origins[1]: "https://cdn.example.com/js/" is not an origin ("https://host[:port]", "host" or "*.example.gov.cn")`,
+		"bad-freshness-age.yml":           "line 6: portal.targets[0].freshness.max_age_workdays: must be between 1 and 250, got 300",
+		"bad-freshness-selector.yml":      `line 6: portal.targets[0].freshness.selector: "ul.news-list [" is not a CSS selector`,
+		"bad-reports-no-template.yml":     "line 1: credit_reports.url_template: is required to check credit reports",
+		"bad-reports-template.yml":        "line 2: credit_reports.url_template: must contain {code} or {name}",
+		"bad-reports-template-url.yml":    `line 2: credit_reports.url_template: "ftp://credit.example.gov.cn/report?code={code}" is not an http or https URL`,
+		"bad-reports-code.yml":            `line 3: credit_reports.codes[1]: "91410900MA45A0011C" is not a valid unified social credit code: uscc check character: expected B, found C`,
+		"bad-reports-duplicate-code.yml":  `line 5: credit_reports.codes[1]: "91410900MA45A0011B" is already credit_reports.codes[0]`,
+		"bad-reports-daily-sample.yml":    "line 3: credit_reports.daily_sample: must be between 0 and 1000, got 5000",
+		"bad-reports-nothing.yml":         "line 1: credit_reports.codes: nothing to check: give codes, a daily_sample, or both",
+		"bad-reports-interval.yml":        "line 4: credit_reports.interval: must be at least 1s, got 500ms",
+		"bad-reports-timeout.yml":         "line 5: credit_reports.timeout: must be positive and not exceed the interval 10s, got 1m",
+		"bad-reports-edition.yml":         `line 4: credit_reports.edition: "2019" is not one of 2021, 2022`,
+		"bad-reports-max-body.yml":        "line 4: credit_reports.max_body_bytes: must be between 1024 and 1073741824, got 100",
+		"bad-retention-raw.yml":           "line 6: storage.retention.raw_probes: must be between 1d and 10y, got 12h",
+		"bad-retention-years.yml":         "line 6: storage.retention.rollup_years: must be between 1 and 100, got 0",
+		"bad-retention-longer.yml":        "line 6: storage.retention.raw_probes: must not exceed rollup_years (2 × 365d), got 800d",
+		"bad-storage-url-and-path.yml":    "line 3: storage.url: is a PostgreSQL ledger and storage.path (line 2) a SQLite one: give one of them",
+		"bad-storage-url-password.yml":    "line 2: storage.url: must not carry a password: put it in storage.password_file, or in PGPASSWORD or ~/.pgpass",
+		"bad-storage-url-scheme.yml":      "line 2: storage.url: is not a postgres:// URL (postgres://user@host:port/database)",
+		"bad-storage-url-database.yml":    "line 2: storage.url: names no database (postgres://user@host:port/database)",
+		"bad-storage-password-file.yml":   "line 3: storage.password_file: cannot be read: stat /nonexistent/creditwatch.pgpass: no such file or directory",
+		"bad-storage-password-no-url.yml": "line 3: storage.password_file: is the password of storage.url, which is not set",
+		"bad-storage-url-no-key.yml":      "line 2: storage.url: needs storage.personal_data_key_file: every instance writing a shared ledger must hash ID numbers with the same key",
 	}
 	files, err := filepath.Glob("testdata/bad-*.yml")
 	if err != nil {
@@ -299,5 +306,31 @@ func TestCityNamesTheLedger(t *testing.T) {
 	cfg, _ = Parse([]byte("assessment:\n  city: 安阳市\n  ledger_title: 安阳市社会信用体系建设示范创建任务清单\n"), time.Now())
 	if cfg.Assessment.LedgerTitle != "安阳市社会信用体系建设示范创建任务清单" {
 		t.Errorf("ledger title = %q", cfg.Assessment.LedgerTitle)
+	}
+}
+
+func TestStorageURL(t *testing.T) {
+	for _, tc := range []struct {
+		name, doc, ledger string
+	}{
+		{"SQLite by default", "", DefaultStoragePath},
+		{"a file", "storage:\n  path: /var/lib/creditwatch/l.db\n", "/var/lib/creditwatch/l.db"},
+		{"PostgreSQL", "storage:\n  url: postgres://creditwatch@db:5432/ledger?sslmode=verify-full\n  personal_data_key_file: /etc/k\n",
+			"postgres://creditwatch@db:5432/ledger?sslmode=verify-full"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(tc.doc), time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Storage.Ledger(); got != tc.ledger {
+				t.Errorf("ledger %q, want %q", got, tc.ledger)
+			}
+		})
+	}
+	// A password given in the URL is refused without being repeated.
+	_, err := Parse([]byte("storage:\n  url: postgresql://u:s3cret@db/ledger\n  personal_data_key_file: /etc/k\n"), time.Now())
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("a URL with a password: %v", err)
 	}
 }

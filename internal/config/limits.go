@@ -1,6 +1,9 @@
 package config
 
 import (
+	"net/url"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -161,5 +164,47 @@ func (r Retention) validate(p *problems) {
 	// the rollups, and the figures read the rollups.
 	if okRaw && okYears && r.RawProbes.D() > time.Duration(r.RollupYears)*365*24*time.Hour {
 		p.add(at("raw_probes"), "must not exceed rollup_years (%d × 365d), got %s", r.RollupYears, r.RawProbes)
+	}
+}
+
+// MaxStorageURL bounds the length of storage.url.
+const MaxStorageURL = 2048
+
+func (s Storage) validateURL(p *problems) {
+	at := func(key string) []any { return []any{"storage", key} }
+	if s.URL == "" {
+		if s.PasswordFile != "" {
+			p.add(at("password_file"), "is the password of storage.url, which is not set")
+		}
+		return
+	}
+	if len(s.URL) > MaxStorageURL {
+		p.add(at("url"), "must be at most %d characters, got %d", MaxStorageURL, len(s.URL))
+		return
+	}
+	if pathKey := nodeAt(p.root, at("path")); pathKey != nil {
+		p.add(at("url"), "is a PostgreSQL ledger and storage.path (line %d) a SQLite one: give one of them", pathKey.Line)
+	}
+	u, err := url.Parse(s.URL)
+	switch {
+	case err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql"):
+		// The value is not repeated: it may hold a password.
+		p.add(at("url"), "is not a postgres:// URL (postgres://user@host:port/database)")
+		return
+	case u.Host == "":
+		p.add(at("url"), "names no host (postgres://user@host:port/database)")
+	case strings.Trim(u.Path, "/") == "":
+		p.add(at("url"), "names no database (postgres://user@host:port/database)")
+	}
+	if _, has := u.User.Password(); has || u.Query().Has("password") {
+		p.add(at("url"), "must not carry a password: put it in storage.password_file, or in PGPASSWORD or ~/.pgpass")
+	}
+	if s.PasswordFile != "" {
+		if _, err := os.Stat(s.PasswordFile); err != nil {
+			p.add(at("password_file"), "cannot be read: %v", err)
+		}
+	}
+	if s.PersonalDataKeyFile == "" {
+		p.add(at("url"), "needs storage.personal_data_key_file: every instance writing a shared ledger must hash ID numbers with the same key")
 	}
 }

@@ -53,7 +53,11 @@ func corrupt(path string, err error) error {
 
 // Backup writes a consistent copy of the ledger to dest (which must not exist), while
 // creditwatch keeps running: SQLite's VACUUM INTO reads one snapshot of the database.
+// A PostgreSQL ledger is backed up with PostgreSQL's tools (errPostgresBackup).
 func (l *Ledger) Backup(ctx context.Context, dest string) error {
+	if l.postgres {
+		return errPostgresBackup
+	}
 	if _, err := os.Stat(dest); err == nil {
 		return fmt.Errorf("backing up the ledger: %s exists; give a new file", dest)
 	}
@@ -65,7 +69,9 @@ func (l *Ledger) Backup(ctx context.Context, dest string) error {
 
 // Health is what checking a ledger found.
 type Health struct {
-	Integrity []string // SQLite's integrity_check findings; empty when sound
+	// Integrity are SQLite's integrity_check findings, or what PostgreSQL's checks found
+	// (checkPostgres); empty when sound.
+	Integrity []string
 	Chain     *ChainCheck
 }
 
@@ -73,8 +79,19 @@ type Health struct {
 func (h *Health) OK() bool { return len(h.Integrity) == 0 && h.Chain.OK() }
 
 // Check runs SQLite's integrity check over the whole file and walks the hash chain.
+// On PostgreSQL, checkPostgres runs in its place.
 func (l *Ledger) Check(ctx context.Context) (*Health, error) {
 	h := &Health{}
+	if l.postgres {
+		var err error
+		if h.Integrity, err = l.checkPostgres(ctx); err != nil {
+			return nil, fmt.Errorf("checking ledger %s: %w", l.path, err)
+		}
+		if h.Chain, err = l.VerifyChain(ctx); err != nil {
+			return nil, err
+		}
+		return h, nil
+	}
 	err := l.scanRows(ctx, func(rows *sql.Rows) error {
 		var s string
 		if err := rows.Scan(&s); err != nil {

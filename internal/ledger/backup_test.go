@@ -9,6 +9,7 @@ import (
 )
 
 func TestBackupCheckAndRestore(t *testing.T) {
+	sqliteOnly(t, "a backup by VACUUM INTO and the restore of a damaged file (TestPostgresBackupAndCheck)")
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "l.db")
@@ -62,11 +63,33 @@ func TestBackupCheckAndRestore(t *testing.T) {
 
 // A ledger made by an older creditwatch with a looser mode is made private when opened.
 func TestLedgerIsPrivate(t *testing.T) {
+	sqliteOnly(t, "the mode of the ledger file")
 	path := filepath.Join(t.TempDir(), "l.db")
 	openTemp(t, path).Close()
 	os.Chmod(path, 0o644)
 	openTemp(t, path)
 	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v, want 0600", st.Mode().Perm())
+	}
+}
+
+// On PostgreSQL the server's tools back the ledger up, and Check runs PostgreSQL's checks.
+func TestPostgresBackupAndCheck(t *testing.T) {
+	if testPostgres == "" {
+		t.Skip("PostgreSQL only: SQLite's backup and check are TestBackupCheckAndRestore's")
+	}
+	ctx := context.Background()
+	l := openTemp(t, filepath.Join(t.TempDir(), "l.db"))
+	feed(t, l, "portal", "..xxx...", 0)
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if err := l.Backup(ctx, backup); err == nil || !strings.Contains(err.Error(), "pg_dump") {
+		t.Errorf("backing up a PostgreSQL ledger: %v, want the advice to use pg_dump", err)
+	}
+	if _, err := os.Stat(backup); err == nil {
+		t.Errorf("a backup of a PostgreSQL ledger wrote %s", backup)
+	}
+	h, err := l.Check(ctx)
+	if err != nil || !h.OK() || h.Chain.Events == 0 {
+		t.Fatalf("check = %+v, %v", h, err)
 	}
 }

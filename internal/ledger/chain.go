@@ -160,8 +160,8 @@ func backfillEvidence(ctx context.Context, tx *sql.Tx) error {
 	type ev struct {
 		at   int64
 		kind string
-		id   int64
-		do   func(context.Context, *sql.Tx, int64) error
+		ref  string
+		do   func(context.Context, *sql.Tx) error
 	}
 	var evs []ev
 	add := func(q, kind string, do func(context.Context, *sql.Tx, int64) error) error {
@@ -171,10 +171,33 @@ func backfillEvidence(ctx context.Context, tx *sql.Tx) error {
 		}
 		defer rows.Close()
 		for rows.Next() {
-			e := ev{kind: kind, do: do}
-			if err := rows.Scan(&e.id, &e.at); err != nil {
+			var id int64
+			e := ev{kind: kind}
+			if err := rows.Scan(&id, &e.at); err != nil {
 				return err
 			}
+			e.ref = strconv.FormatInt(id, 10)
+			e.do = func(ctx context.Context, tx *sql.Tx) error { return do(ctx, tx, id) }
+			evs = append(evs, e)
+		}
+		return rows.Err()
+	}
+	// Frozen reports are named by their key (month, version), the same on every engine.
+	addReports := func() error {
+		rows, err := tx.QueryContext(ctx, `SELECT month, version, frozen_at FROM report_versions ORDER BY frozen_at, month, version`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var month string
+			var version int
+			e := ev{kind: ChainReportFrozen}
+			if err := rows.Scan(&month, &version, &e.at); err != nil {
+				return err
+			}
+			e.ref = month + "/" + strconv.Itoa(version)
+			e.do = func(ctx context.Context, tx *sql.Tx) error { return chainReportRow(ctx, tx, month, version) }
 			evs = append(evs, e)
 		}
 		return rows.Err()
@@ -183,23 +206,23 @@ func backfillEvidence(ctx context.Context, tx *sql.Tx) error {
 		add(`SELECT id, confirmed_at FROM incidents`, ChainIncidentOpened, chainOpened),
 		add(`SELECT id, end_confirmed_at FROM incidents WHERE ended_at IS NOT NULL`, ChainIncidentEnded, chainEnded),
 		add(`SELECT id, ended_at FROM risk_events`, ChainRiskEvent, chainRisk),
-		add(`SELECT rowid, frozen_at FROM report_versions`, ChainReportFrozen, chainReportRow),
+		addReports(),
 	); err != nil {
 		return err
 	}
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].at < evs[j].at })
 	for _, e := range evs {
-		if err := e.do(ctx, tx, e.id); err != nil {
-			return fmt.Errorf("chaining %s %d: %w", e.kind, e.id, err)
+		if err := e.do(ctx, tx); err != nil {
+			return fmt.Errorf("chaining %s %s: %w", e.kind, e.ref, err)
 		}
 	}
 	return nil
 }
 
-func chainReportRow(ctx context.Context, tx *sql.Tx, rowid int64) error {
+func chainReportRow(ctx context.Context, tx *sql.Tx, month string, version int) error {
 	var e reportEvent
 	err := tx.QueryRowContext(ctx, `SELECT month, version, digest, meta, frozen_at, reason FROM report_versions
-		WHERE rowid = ?`, rowid).Scan(&e.Month, &e.Version, &e.Digest, &e.Meta, &e.FrozenAt, &e.Reason)
+		WHERE month = ? AND version = ?`, month, version).Scan(&e.Month, &e.Version, &e.Digest, &e.Meta, &e.FrozenAt, &e.Reason)
 	if err != nil {
 		return err
 	}

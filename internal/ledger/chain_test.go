@@ -82,9 +82,9 @@ func TestChainShowsEditsMadeBehindItsBack(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			path := copyFile(t, original)
+			path := copyLedger(t, original)
 			if tc.edit != "" {
-				sqlite3(t, path, tc.edit)
+				editLedger(t, path, tc.edit)
 			}
 			l := openTemp(t, path)
 			c, err := l.VerifyChain(context.Background())

@@ -233,9 +233,9 @@ func TestContentChainShowsEdits(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			path := copyFile(t, original)
+			path := copyLedger(t, original)
 			if tc.edit != "" {
-				sqlite3(t, path, tc.edit)
+				editLedger(t, path, tc.edit)
 			}
 			c, err := openTemp(t, path).VerifyChain(ctx)
 			if err != nil {

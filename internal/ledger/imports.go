@@ -145,13 +145,22 @@ func (w *FileWriter) flush() error {
 // imported; if each fails nothing of the file is kept and the failure is noted instead.
 // It holds the ledger's writer for one batch at a time.
 func (l *Ledger) ImportFile(ctx context.Context, source, name, sha string, size int64, each func(*FileWriter) error) (int, error) {
+	// On PostgreSQL another instance may be importing the same file: one at a time, and a
+	// file the other finished is not imported again.
+	release, _, err := l.instanceLock(ctx, "import "+source+"/"+sha, false)
+	if err != nil {
+		return 0, fmt.Errorf("taking the import lock of %s: %w", name, err)
+	}
+	defer release()
 	var state string
 	var records int
-	err := l.w.QueryRowContext(ctx, `SELECT state, records FROM source_files WHERE source = ? AND sha256 = ?`, source, sha).Scan(&state, &records)
+	err = l.w.QueryRowContext(ctx, `SELECT state, records FROM source_files WHERE source = ? AND sha256 = ?`, source, sha).Scan(&state, &records)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return 0, err
+	case l.postgres && state == fileDone:
+		return records, nil
 	case state == filePublishing:
 		// Staged whole before an error stopped its publishing: finish it.
 		if err := l.publish(ctx, source, sha); err != nil {
@@ -201,8 +210,8 @@ func (l *Ledger) ImportFile(ctx context.Context, source, name, sha string, size 
 // dropStaged deletes a file's staged records, a batch at a time.
 func (l *Ledger) dropStaged(ctx context.Context, source, sha string) error {
 	for {
-		res, err := l.w.ExecContext(ctx, `DELETE FROM staged_records WHERE rowid IN (SELECT rowid FROM staged_records
-			WHERE source = ? AND sha256 = ? LIMIT ?)`, source, sha, 4*l.batch())
+		res, err := l.w.ExecContext(ctx, `DELETE FROM staged_records WHERE source = ? AND sha256 = ? AND seq IN (SELECT seq FROM staged_records
+			WHERE source = ? AND sha256 = ? LIMIT ?)`, source, sha, source, sha, 4*l.batch())
 		if err != nil {
 			return err
 		}
@@ -329,22 +338,47 @@ func (l *Ledger) RecoverImports(ctx context.Context) (published, dropped []strin
 		return nil, nil, err
 	}
 	for _, f := range files {
-		if f.state == filePublishing {
-			if err := l.publish(ctx, f.source, f.sha); err != nil {
-				return published, dropped, fmt.Errorf("finishing the import of %s (%s): %w", f.name, f.source, err)
-			}
-			published = append(published, f.name)
-			continue
-		}
-		if err := l.dropStaged(ctx, f.source, f.sha); err != nil {
+		if err := l.recoverImport(ctx, f.source, f.sha, f.name, f.state, &published, &dropped); err != nil {
 			return published, dropped, err
 		}
-		if _, err := l.w.ExecContext(ctx, `DELETE FROM source_files WHERE source = ? AND sha256 = ?`, f.source, f.sha); err != nil {
-			return published, dropped, err
-		}
-		dropped = append(dropped, f.name)
 	}
 	return published, dropped, nil
+}
+
+// recoverImport finishes or drops one import a run left half done. On PostgreSQL an import
+// another instance is doing now is left to it.
+func (l *Ledger) recoverImport(ctx context.Context, source, sha, name, state string, published, dropped *[]string) error {
+	release, held, err := l.instanceLock(ctx, "import "+source+"/"+sha, true)
+	if err != nil || !held {
+		return err
+	}
+	defer release()
+	if l.postgres {
+		// What it is now, under the lock: another instance may have finished it.
+		err := l.w.QueryRowContext(ctx, `SELECT state FROM source_files WHERE source = ? AND sha256 = ?`, source, sha).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	switch state {
+	case filePublishing:
+		if err := l.publish(ctx, source, sha); err != nil {
+			return fmt.Errorf("finishing the import of %s (%s): %w", name, source, err)
+		}
+		*published = append(*published, name)
+	case fileStaging:
+		if err := l.dropStaged(ctx, source, sha); err != nil {
+			return err
+		}
+		if _, err := l.w.ExecContext(ctx, `DELETE FROM source_files WHERE source = ? AND sha256 = ?`, source, sha); err != nil {
+			return err
+		}
+		*dropped = append(*dropped, name)
+	}
+	return nil
 }
 
 type heldKey struct{ l *Ledger }

@@ -25,7 +25,7 @@ func BenchmarkProbeWaitDuringImport(b *testing.B) {
 	}{{"batched", ImportBatch}, {"one_transaction", rows + 1}} {
 		b.Run(bc.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				l, err := Open(context.Background(), filepath.Join(b.TempDir(), "l.db"))
+				l, err := Open(context.Background(), ledgerAt(b, filepath.Join(b.TempDir(), "l.db")))
 				if err != nil {
 					b.Fatal(err)
 				}

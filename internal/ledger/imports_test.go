@@ -123,6 +123,9 @@ func TestImportSeenWholeOrNotAtAll(t *testing.T) {
 // file leaves nothing and is read again; interrupted while published, it is finished at the
 // next start.
 func TestImportInterruptedAndRecovered(t *testing.T) {
+	// On PostgreSQL an interrupted transaction is rolled back by the server; the commits
+	// between batches are the same code on both engines.
+	sqliteOnly(t, "a crash is simulated by a copy of the ledger file between two batches (VACUUM INTO)")
 	for _, tc := range []struct {
 		name        string
 		crashAfter  int32 // batch

@@ -23,8 +23,11 @@ import (
 
 // Ledger is an open ledger file.
 type Ledger struct {
-	path   string
-	piiKey []byte // the key of ID-number hashes; nil: numbers are only masked
+	path string // the file, or the redacted URL of a PostgreSQL ledger
+	// postgres: the ledger is a PostgreSQL database (postgres.go), its SQL rewritten by
+	// pgDialect.
+	postgres bool
+	piiKey   []byte // the key of ID-number hashes; nil: numbers are only masked
 	// publishing is held by an import publishing its records, and read-held by figures
 	// (HoldPublications).
 	publishing sync.RWMutex
@@ -73,7 +76,11 @@ func (l *Ledger) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
 func (l *Ledger) PublicityVersion() int64 { return l.publicityWrites.Load() }
 
 // Open opens or creates the ledger at path and migrates its schema.
+// A PostgreSQL URL (postgres://…) opens that database instead (OpenPostgres).
 func Open(ctx context.Context, path string) (*Ledger, error) {
+	if IsPostgresURL(path) {
+		return OpenPostgres(ctx, path, PostgresOptions{})
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("creating ledger directory: %w", err)
@@ -548,6 +555,13 @@ var backfills = map[int]func(context.Context, *sql.Tx) error{
 func (l *Ledger) migrate(ctx context.Context) error { return l.migrateTo(ctx, len(migrations)) }
 
 func (l *Ledger) migrateTo(ctx context.Context, target int) error {
+	// On PostgreSQL, instances starting together migrate one after the other: the second
+	// finds the schema done.
+	release, _, err := l.instanceLock(ctx, "migrate", false)
+	if err != nil {
+		return fmt.Errorf("taking the migration lock: %w", err)
+	}
+	defer release()
 	if _, err := l.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		return err
@@ -564,7 +578,7 @@ func (l *Ledger) migrateTo(ctx context.Context, target int) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+		if _, err := tx.ExecContext(ctx, l.migrationSQL(v)); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migration %d: %w", v, err)
 		}

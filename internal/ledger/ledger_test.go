@@ -14,9 +14,9 @@ var (
 	pol = incident.Policy{OpenAfter: 2, CloseAfter: 2}
 )
 
-func openTemp(t *testing.T, path string) *Ledger {
+func openTemp(t testing.TB, path string) *Ledger {
 	t.Helper()
-	l, err := Open(context.Background(), path)
+	l, err := Open(context.Background(), ledgerAt(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,14 +11,11 @@ import (
 )
 
 // ledgerAtVersion is a ledger at path as schema version v left it, open without the
-// ledger's own machinery.
+// ledger's own machinery (on PostgreSQL, the test's database for path).
 func ledgerAtVersion(t *testing.T, path string, v int) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := &Ledger{w: db, r: db}
+	db := rawLedgerDB(t, path)
+	old := &Ledger{w: db, r: db, postgres: testPostgres != ""}
 	if err := old.migrateTo(context.Background(), v); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +38,7 @@ func TestMigrationKeepsData(t *testing.T) {
 	}
 	db.Close()
 
-	l, err := Open(ctx, path)
+	l, err := Open(ctx, ledgerAt(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,13 +69,13 @@ func TestMigrationKeepsData(t *testing.T) {
 func TestNewerSchemaRefused(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "future.db")
-	l, err := Open(ctx, path)
+	l, err := Open(ctx, ledgerAt(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
 	l.w.Exec(`INSERT INTO schema_migrations VALUES (99, 0)`)
 	l.Close()
-	if _, err := Open(ctx, path); err == nil {
+	if _, err := Open(ctx, ledgerAt(t, path)); err == nil {
 		t.Error("a ledger from a newer creditwatch was opened")
 	}
 }

@@ -189,8 +189,11 @@ func TestGroupCommitKeepsEachTargetsProbesInOrder(t *testing.T) {
 func TestAFailingProbeFailsAlone(t *testing.T) {
 	l := openTemp(t, filepath.Join(t.TempDir(), "l.db"))
 	ctx := context.Background()
-	if _, err := l.w.ExecContext(ctx, `CREATE TRIGGER refuse_bad BEFORE INSERT ON probes WHEN NEW.target = 'bad'
-		BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`); err != nil {
+	if _, err := l.w.ExecContext(ctx, testTrigger(`CREATE TRIGGER refuse_bad BEFORE INSERT ON probes WHEN NEW.target = 'bad'
+		BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`,
+		`CREATE FUNCTION refuse_bad() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+			IF NEW.target = 'bad' THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$;
+		CREATE TRIGGER refuse_bad BEFORE INSERT ON probes FOR EACH ROW EXECUTE FUNCTION refuse_bad()`)); err != nil {
 		t.Fatal(err)
 	}
 	g := hold(l)
@@ -234,7 +237,10 @@ func TestAFailingCommitFailsTheBatch(t *testing.T) {
 	for _, q := range []string{
 		`CREATE TABLE test_parent (id INTEGER PRIMARY KEY)`,
 		`CREATE TABLE test_child (parent INTEGER REFERENCES test_parent (id) DEFERRABLE INITIALLY DEFERRED)`,
-		`CREATE TRIGGER orphan AFTER INSERT ON probes WHEN NEW.target = 'bad' BEGIN INSERT INTO test_child VALUES (42); END`,
+		testTrigger(`CREATE TRIGGER orphan AFTER INSERT ON probes WHEN NEW.target = 'bad' BEGIN INSERT INTO test_child VALUES (42); END`,
+			`CREATE FUNCTION orphan() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+				IF NEW.target = 'bad' THEN INSERT INTO test_child VALUES (42); END IF; RETURN NULL; END $$;
+			CREATE TRIGGER orphan AFTER INSERT ON probes FOR EACH ROW EXECUTE FUNCTION orphan()`),
 	} {
 		if _, err := l.w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
@@ -252,7 +258,7 @@ func TestAFailingCommitFailsTheBatch(t *testing.T) {
 	close(g.release)
 	for range targets {
 		err := <-errs
-		if err == nil || !strings.Contains(err.Error(), "committing probe of") || !strings.Contains(err.Error(), "FOREIGN KEY") {
+		if err == nil || !strings.Contains(err.Error(), "committing probe of") || !strings.Contains(strings.ToUpper(err.Error()), "FOREIGN KEY") {
 			t.Errorf("err = %v, want the failed commit", err)
 		}
 	}
@@ -275,7 +281,7 @@ func TestAFailingCommitFailsTheBatch(t *testing.T) {
 // Close writes the probes handed over before it; a probe after it is refused.
 func TestCloseWritesWhatWasHandedOver(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "l.db")
-	l, err := Open(context.Background(), path)
+	l, err := Open(context.Background(), ledgerAt(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +342,7 @@ func spans(t *testing.T, l *Ledger, target string) string {
 // span still continues after the ledger is closed and opened again, and so do the streaks.
 func TestStateKeptAcrossReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "l.db")
-	l, err := Open(context.Background(), path)
+	l, err := Open(context.Background(), ledgerAt(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -338,7 +338,7 @@ func (l *Ledger) PublicityIDs(ctx context.Context) ([]string, error) {
 
 // HasPublicity reports whether any publicity record had been received before at.
 func (l *Ledger) HasPublicity(ctx context.Context, at time.Time) (bool, error) {
-	var n int
-	err := l.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM publicity_records WHERE effective_at < ?)`, ms(at)).Scan(&n)
-	return n == 1, err
+	var found bool // EXISTS is an integer on SQLite, a boolean on PostgreSQL: both scan as bool
+	err := l.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM publicity_records WHERE effective_at < ?)`, ms(at)).Scan(&found)
+	return found, err
 }

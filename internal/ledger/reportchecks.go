@@ -95,12 +95,12 @@ func (l *Ledger) RecordReportCheck(ctx context.Context, c ReportCheck, periodSta
 	}
 	first := false
 	if c.Result == ReportNonconforming {
-		var earlier int
+		var earlier bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM report_checks WHERE code = ? AND result = ?
 			AND checked_at >= ? AND id < ?)`, c.Code, ReportNonconforming, ms(periodStart), c.ID).Scan(&earlier); err != nil {
 			return false, err
 		}
-		first = earlier == 0
+		first = !earlier
 		e := nonconformingEvent{ID: c.ID, Code: c.Code, URL: c.URL, CheckedAt: ms(c.CheckedAt), Edition: c.Edition, Format: c.Format,
 			Reasons: nonNil(c.Reasons), BodySHA256: c.BodySHA256}
 		if err := appendChain(ctx, tx, ChainReportNonconforming, ref(c.ID), c.CheckedAt, e); err != nil {

@@ -47,16 +47,34 @@ const nsOf = `CAST(ROUND(duration_seconds * 1e9) AS INTEGER)`
 // rollupColumns are a rollup row's columns after its key.
 const rollupColumns = `probes, failed, duration_ns, max_seconds, good_ns, good_max_seconds`
 
-// rollupAdd adds a rollup row being inserted to the one already there.
+// rollupAdd adds a rollup row being inserted to the one already there, as written in
+// migration 13's trigger. Statements use rollupAddTo.
 const rollupAdd = `probes = probes + excluded.probes, failed = failed + excluded.failed,
 		duration_ns = duration_ns + excluded.duration_ns, max_seconds = MAX(max_seconds, excluded.max_seconds),
 		good_ns = good_ns + excluded.good_ns, good_max_seconds = MAX(good_max_seconds, excluded.good_max_seconds)`
+
+// rollupAddTo is rollupAdd with the row already there named by its table, which
+// PostgreSQL needs (a bare column name there is ambiguous with excluded's).
+func rollupAddTo(table string) string {
+	return `probes = ` + table + `.probes + excluded.probes, failed = ` + table + `.failed + excluded.failed,
+		duration_ns = ` + table + `.duration_ns + excluded.duration_ns,
+		max_seconds = MAX(` + table + `.max_seconds, excluded.max_seconds),
+		good_ns = ` + table + `.good_ns + excluded.good_ns,
+		good_max_seconds = MAX(` + table + `.good_max_seconds, excluded.good_max_seconds)`
+}
 
 // rollupMigration creates the rollup tables, the state of the rollup and of retention, and
 // the trigger that adds a late probe to the rollups. It drops the probes' index by target:
 // deleting a slice of time's raw rows touched a page of it per target (a batch of 500 rows
 // took 56 ms rather than 4), and every reader of raw rows now reads a stretch of time.
-var rollupMigration = func() string {
+var rollupMigration = rollupMigrationFor(false)
+
+// pgRollupMigration is rollupMigration for PostgreSQL: the same tables (rewritten by
+// pgDialect), and the trigger as a PL/pgSQL function whose statements are the SQLite
+// trigger's, rewritten, with SQLite's integers-as-booleans spelt out.
+var pgRollupMigration = rollupMigrationFor(true)
+
+func rollupMigrationFor(pg bool) string {
 	table := func(name, unit string) string {
 		return `CREATE TABLE ` + name + ` (
 		start INTEGER NOT NULL, -- the ` + unit + `'s start, UTC Unix ms
@@ -73,22 +91,38 @@ var rollupMigration = func() string {
 	) WITHOUT ROWID;
 	`
 	}
+	failed, isFailed := `NEW.failed != 0`, `NEW.failed`
+	if pg {
+		failed, isFailed = `CASE WHEN NEW.failed != 0 THEN 1 ELSE 0 END`, `NEW.failed != 0`
+	}
 	// late adds NEW to the rollup table of a unit that is already rolled up.
 	late := func(name, unitStart, cond string) string {
-		return `INSERT INTO ` + name + ` (start, target, vantage, outcome, ` + rollupColumns + `)
-		SELECT ` + unitStart + `, NEW.target, NEW.vantage, NEW.outcome, 1, NEW.failed != 0, ` + strings.ReplaceAll(nsOf, "duration_seconds", "NEW.duration_seconds") + `,
-			NEW.duration_seconds, CASE WHEN NEW.failed THEN 0 ELSE ` + strings.ReplaceAll(nsOf, "duration_seconds", "NEW.duration_seconds") + ` END,
-			CASE WHEN NEW.failed THEN 0 ELSE NEW.duration_seconds END
+		add := rollupAdd
+		if pg {
+			add = rollupAddTo(name)
+		}
+		s := `INSERT INTO ` + name + ` (start, target, vantage, outcome, ` + rollupColumns + `)
+		SELECT ` + unitStart + `, NEW.target, NEW.vantage, NEW.outcome, 1, ` + failed + `, ` + strings.ReplaceAll(nsOf, "duration_seconds", "NEW.duration_seconds") + `,
+			NEW.duration_seconds, CASE WHEN ` + isFailed + ` THEN 0 ELSE ` + strings.ReplaceAll(nsOf, "duration_seconds", "NEW.duration_seconds") + ` END,
+			CASE WHEN ` + isFailed + ` THEN 0 ELSE NEW.duration_seconds END
 		FROM rollup_state WHERE ` + cond + `
-		ON CONFLICT (start, target, vantage, outcome) DO UPDATE SET ` + rollupAdd + `;
+		ON CONFLICT (start, target, vantage, outcome) DO UPDATE SET ` + add + `;
 		`
+		if pg {
+			st, err := rewriteForPostgres(s)
+			if err != nil {
+				panic(err)
+			}
+			s = st.sql
+		}
+		return s
 	}
 	const (
 		q = `NEW.started_at - NEW.started_at % 900000`
 		h = `NEW.started_at - NEW.started_at % 3600000`
 		d = `NEW.started_at - (NEW.started_at + 28800000) % 86400000`
 	)
-	return `DROP INDEX probes_by_target_time;
+	tables := `DROP INDEX probes_by_target_time;
 	` + table("probe_quarters", "quarter-hour") + table("probe_hours", "hour") + table("probe_days", "Asia/Shanghai day") + `
 	CREATE TABLE rollup_state (
 		id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -97,13 +131,26 @@ var rollupMigration = func() string {
 		rollups_from INTEGER NOT NULL -- hour and day rows, and watch spans, before it are deleted
 	);
 	INSERT INTO rollup_state VALUES (1, 0, 0, 0);
-	CREATE TRIGGER probes_late_rollup AFTER INSERT ON probes
+	`
+	statements := late("probe_quarters", q, q+` >= raw_from - raw_from % 3600000`) +
+		late("probe_hours", h, h+` + 3600000 <= rolled_to`) + late("probe_days", d, h+` + 3600000 <= rolled_to`)
+	if pg {
+		return tables + `CREATE FUNCTION probes_late_rollup() RETURNS trigger LANGUAGE plpgsql AS $rollup$
+	BEGIN
+		IF NEW.started_at < (SELECT rolled_to FROM rollup_state) THEN
+		` + statements + `
+		END IF;
+		RETURN NULL;
+	END
+	$rollup$;
+	CREATE TRIGGER probes_late_rollup AFTER INSERT ON probes FOR EACH ROW EXECUTE FUNCTION probes_late_rollup();`
+	}
+	return tables + `CREATE TRIGGER probes_late_rollup AFTER INSERT ON probes
 	WHEN NEW.started_at < (SELECT rolled_to FROM rollup_state)
 	BEGIN
-		` + late("probe_quarters", q, q+` >= raw_from - raw_from % 3600000`) +
-		late("probe_hours", h, h+` + 3600000 <= rolled_to`) + late("probe_days", d, h+` + 3600000 <= rolled_to`) + `
+		` + statements + `
 	END;`
-}()
+}
 
 // rollupState is where the rollups and retention stand.
 type rollupState struct {
@@ -344,11 +391,11 @@ func (l *Ledger) probed(ctx context.Context, from, to time.Time, outcome string)
 		if p.table != "" {
 			q = `SELECT EXISTS (SELECT 1 FROM ` + p.table + ` WHERE start >= ? AND start < ? AND outcome = ? AND probes > 0)`
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, q, p.from, p.to, outcome).Scan(&n); err != nil {
+		var found bool
+		if err := tx.QueryRowContext(ctx, q, p.from, p.to, outcome).Scan(&found); err != nil {
 			return false, fmt.Errorf("looking for a probe: %w", err)
 		}
-		if n == 1 {
+		if found {
 			return true, nil
 		}
 	}
@@ -362,7 +409,7 @@ func readPiece(ctx context.Context, tx *sql.Tx, p piece, q sumQuery, sums map[Pr
 	if table == "" {
 		table, t = "probes", "started_at"
 		cols = `COUNT(*), SUM(failed), SUM(` + nsOf + `), MAX(duration_seconds),
-			SUM(CASE WHEN failed THEN 0 ELSE ` + nsOf + ` END), MAX(CASE WHEN failed THEN 0 ELSE duration_seconds END)`
+			SUM(CASE WHEN failed != 0 THEN 0 ELSE ` + nsOf + ` END), MAX(CASE WHEN failed != 0 THEN 0 ELSE duration_seconds END)`
 	}
 	bucket := "0"
 	if q.width > 0 {
@@ -431,7 +478,8 @@ const RetentionBatch = 1000
 // transaction took: retention holds the writer half the time at most.
 const retentionPause = 50 * time.Millisecond
 
-// ErrRetentionBusy is returned when retention is already running on the ledger.
+// ErrRetentionBusy is returned when retention is already running on the ledger (on a
+// PostgreSQL ledger, in this instance or another).
 var ErrRetentionBusy = errors.New("ledger retention is already running")
 
 // RunRetention rolls up the probes that are due, deletes raw rows older than the retention
@@ -443,6 +491,15 @@ func (l *Ledger) RunRetention(ctx context.Context, now time.Time, r Retention) (
 		return RetentionDone{}, ErrRetentionBusy
 	}
 	defer l.retention.Unlock()
+	// On PostgreSQL, other instances sharing the ledger may run theirs: one at a time.
+	release, held, err := l.instanceLock(ctx, "retention", true)
+	if err != nil {
+		return RetentionDone{}, fmt.Errorf("taking the retention lock: %w", err)
+	}
+	if !held {
+		return RetentionDone{}, ErrRetentionBusy
+	}
+	defer release()
 	var done RetentionDone
 	steps := []struct {
 		what string
@@ -554,9 +611,9 @@ func (l *Ledger) rollBatch(ctx context.Context, now time.Time, r Retention, done
 	_, err = l.writeBatch(ctx, st, func(tx *sql.Tx) (int64, error) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO probe_quarters (start, target, vantage, outcome, `+rollupColumns+`)
 			SELECT started_at - started_at % 900000 AS q, target, vantage, outcome, COUNT(*), SUM(failed), SUM(`+nsOf+`),
-				MAX(duration_seconds), SUM(CASE WHEN failed THEN 0 ELSE `+nsOf+` END), MAX(CASE WHEN failed THEN 0 ELSE duration_seconds END)
+				MAX(duration_seconds), SUM(CASE WHEN failed != 0 THEN 0 ELSE `+nsOf+` END), MAX(CASE WHEN failed != 0 THEN 0 ELSE duration_seconds END)
 			FROM probes WHERE started_at >= ? AND started_at < ? GROUP BY q, target, vantage, outcome
-			ON CONFLICT (start, target, vantage, outcome) DO UPDATE SET `+rollupAdd, from, end); err != nil {
+			ON CONFLICT (start, target, vantage, outcome) DO UPDATE SET `+rollupAddTo("probe_quarters"), from, end); err != nil {
 			return 0, err
 		}
 		// The hours the slice ends, and their days.
@@ -571,7 +628,7 @@ func (l *Ledger) rollBatch(ctx context.Context, now time.Time, r Retention, done
 				SELECT start - (start + 28800000) % 86400000 AS d, target, vantage, outcome, SUM(probes), SUM(failed),
 					SUM(duration_ns), MAX(max_seconds), SUM(good_ns), MAX(good_max_seconds)
 				FROM probe_hours WHERE start >= ? AND start < ? GROUP BY d, target, vantage, outcome
-				ON CONFLICT (start, target, vantage, outcome) DO UPDATE SET `+rollupAdd, a, z); err != nil {
+				ON CONFLICT (start, target, vantage, outcome) DO UPDATE SET `+rollupAddTo("probe_days"), a, z); err != nil {
 				return 0, err
 			}
 		}

@@ -92,8 +92,8 @@ func (l *Ledger) Runs(ctx context.Context, from, to time.Time) ([]Run, error) {
 
 // Watched reports whether creditwatch was running at any time in [from, to).
 func (l *Ledger) Watched(ctx context.Context, from, to time.Time) (bool, error) {
-	var n int
+	var found bool
 	err := l.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM runs WHERE last_seen_at > ? AND started_at < ?)`,
-		ms(from), ms(to)).Scan(&n)
-	return n == 1, err
+		ms(from), ms(to)).Scan(&found)
+	return found, err
 }

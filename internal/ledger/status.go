@@ -77,7 +77,8 @@ func (l *Ledger) SourceSummaries(ctx context.Context) ([]SourceSummary, error) {
 		s := get(name)
 		s.Files, s.Done, s.Failed, s.InProgress, s.LastImport = files, done, failed, under, fromMS(last)
 		return nil
-	}, `SELECT source, COUNT(*), SUM(state = 'done'), SUM(state = 'failed'), SUM(state IN ('staging', 'publishing')),
+	}, `SELECT source, COUNT(*), SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END), SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END),
+		SUM(CASE WHEN state IN ('staging', 'publishing') THEN 1 ELSE 0 END),
 		COALESCE(MAX(CASE WHEN state = 'done' THEN imported_at END), 0) FROM source_files GROUP BY source ORDER BY source`)
 	if err != nil {
 		return nil, fmt.Errorf("summing up import sources: %w", err)

@@ -77,16 +77,20 @@ func Start(ctx context.Context, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := cfg.Storage.Path
+	path := cfg.Storage.Ledger()
 	if opts.StoragePath != "" {
 		path = opts.StoragePath
 	}
 	s := &Service{opts: opts, log: opts.Logger, clock: opts.Clock, store: metrics.NewStore(), sched: schedule.New(),
 		rescore: make(chan struct{}, 1), done: make(chan struct{})}
-	if s.lock, err = ledger.Acquire(path, opts.Version, opts.Clock.Now()); err != nil {
-		return nil, err
+	// A SQLite ledger is one instance's, held by a lock file beside it; a PostgreSQL one
+	// is shared, its writes ordered by the database (ledger.OpenPostgres).
+	if !ledger.IsPostgresURL(path) {
+		if s.lock, err = ledger.Acquire(path, opts.Version, opts.Clock.Now()); err != nil {
+			return nil, err
+		}
 	}
-	if s.ledger, err = ledger.Open(ctx, path); err != nil {
+	if s.ledger, err = ledger.OpenStorage(ctx, path, ledger.PostgresOptions{PasswordFile: cfg.Storage.PasswordFile}); err != nil {
 		s.lock.Release()
 		return nil, err
 	}
@@ -100,7 +104,7 @@ func Start(ctx context.Context, opts Options) (*Service, error) {
 	s.stop = cancel
 	go s.loop(bg)
 	s.ready.Store(true)
-	s.log.Info("creditwatch started", zap.String("ledger", path), zap.Int("targets", len(cfg.Portal.Targets)),
+	s.log.Info("creditwatch started", zap.String("ledger", ledger.Describe(path)), zap.Int("targets", len(cfg.Portal.Targets)),
 		zap.String("vantage", opts.Vantage))
 	return s, nil
 }
@@ -263,8 +267,13 @@ func (s *Service) Reload(ctx context.Context) error {
 	defer s.reload.Unlock()
 	cfg, err := config.Load(s.opts.ConfigFile)
 	if err == nil {
-		if old := s.cfg.Load(); s.opts.StoragePath == "" && cfg.Storage.Path != old.Storage.Path {
-			err = fmt.Errorf("storage.path cannot change on reload (%s → %s); restart instead", old.Storage.Path, cfg.Storage.Path)
+		if old := s.cfg.Load(); s.opts.StoragePath == "" && cfg.Storage.Ledger() != old.Storage.Ledger() {
+			key := "storage.path"
+			if old.Storage.URL != "" || cfg.Storage.URL != "" {
+				key = "storage.url"
+			}
+			err = fmt.Errorf("%s cannot change on reload (%s → %s); restart instead", key,
+				ledger.Describe(old.Storage.Ledger()), ledger.Describe(cfg.Storage.Ledger()))
 		} else if cfg.Storage.PersonalDataKeyFile != old.Storage.PersonalDataKeyFile {
 			err = fmt.Errorf("storage.personal_data_key_file cannot change on reload; restart instead")
 		}
