@@ -6,11 +6,14 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -255,5 +258,128 @@ func TestPrometheusConfig(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644)
 	if out, err := exec.Command(promtool, "check", "config", filepath.Join(dir, "prometheus.yml")).CombinedOutput(); err != nil {
 		t.Errorf("promtool check config: %v\n%s", err, out)
+	}
+}
+
+// deploy/vantages: three vantages and PostgreSQL; every creditwatch runs the same config
+// (one ledger in PostgreSQL, a quorum of 2) under its own vantage, and Prometheus scrapes
+// them all.
+func TestVantagesCompose(t *testing.T) {
+	d := readYAMLDocs(t, "vantages/docker-compose.yml")[0]
+	services, _ := d["services"].(map[string]any)
+	if services["postgres"] == nil {
+		t.Fatal("no postgres service")
+	}
+	vantages := map[string]bool{}
+	ports := map[string]bool{}
+	scraped := fmt.Sprint(get(readYAMLDocs(t, "vantages/prometheus.yml")[0], "scrape_configs", 0, "static_configs", 0, "targets"))
+	for name, s := range services {
+		if !strings.HasPrefix(name, "creditwatch-") {
+			continue
+		}
+		var vantage string
+		for _, a := range asList(get(s, "command")) {
+			if v, ok := strings.CutPrefix(a.(string), "--vantage="); ok {
+				vantage = v
+			}
+		}
+		if vantage == "" || vantages[vantage] {
+			t.Errorf("%s: vantage %q missing or shared", name, vantage)
+		}
+		vantages[vantage] = true
+		for _, p := range asList(get(s, "ports")) {
+			host := strings.Split(p.(string), ":")[0]
+			if ports[host] {
+				t.Errorf("%s publishes port %s again", name, host)
+			}
+			ports[host] = true
+		}
+		if !strings.Contains(scraped, name+":9797") {
+			t.Errorf("prometheus does not scrape %s (%s)", name, scraped)
+		}
+		for _, v := range asList(get(s, "volumes")) {
+			if src := strings.Split(v.(string), ":")[0]; src != "./creditwatch.yml" {
+				t.Errorf("%s mounts %s", name, src)
+			}
+		}
+	}
+	if len(vantages) != 3 {
+		t.Errorf("%d vantages, want 3", len(vantages))
+	}
+	for name, s := range services {
+		for _, v := range asList(get(s, "volumes")) {
+			src := strings.Split(v.(string), ":")[0]
+			if strings.HasPrefix(src, ".") {
+				if _, err := os.Stat(filepath.Join("vantages", src)); err != nil {
+					t.Errorf("%s mounts %s, which does not exist: %v", name, src, err)
+				}
+			}
+		}
+	}
+	// The shared config is valid, names a PostgreSQL ledger and a quorum of 2.
+	cfg := readYAMLDocs(t, "vantages/creditwatch.yml")[0]
+	if u, _ := get(cfg, "storage", "url").(string); !strings.HasPrefix(u, "postgres://") || get(cfg, "portal", "incident", "quorum") != 2 {
+		t.Errorf("vantages/creditwatch.yml: storage.url %v, quorum %v", get(cfg, "storage", "url"), get(cfg, "portal", "incident", "quorum"))
+	}
+	checkConfig(t, "vantages/creditwatch.yml")
+}
+
+// kubernetes/creditwatch-postgres.yaml: more than one replica on a PostgreSQL ledger, each
+// its own vantage.
+func TestKubernetesPostgresManifests(t *testing.T) {
+	kinds := map[string]map[string]any{}
+	for _, d := range readYAMLDocs(t, "kubernetes/creditwatch-postgres.yaml") {
+		kind, _ := d["kind"].(string)
+		if d["apiVersion"] == nil || kind == "" || get(d, "metadata", "name") == nil {
+			t.Fatalf("document without apiVersion, kind or name: %v", d)
+		}
+		if kind != "Service" || kinds[kind] == nil {
+			kinds[kind] = d
+		}
+	}
+	dep := kinds["Deployment"]
+	if r, _ := get(dep, "spec", "replicas").(int); r < 2 || get(dep, "spec", "strategy", "type") != "RollingUpdate" {
+		t.Errorf("the PostgreSQL ledger allows several replicas: replicas %v, strategy %v", get(dep, "spec", "replicas"), get(dep, "spec", "strategy", "type"))
+	}
+	c := get(dep, "spec", "template", "spec", "containers", 0)
+	var args []string
+	for _, a := range get(c, "args").([]any) {
+		args = append(args, a.(string))
+	}
+	if !slices.Contains(args, "--vantage=$(POD_NAME)") || get(c, "env", 0, "name") != "POD_NAME" {
+		t.Errorf("each replica needs its own vantage: args %v", args)
+	}
+	if out, err := exec.Command(binary(t), append(args, "--help")...).CombinedOutput(); err != nil {
+		t.Errorf("container args rejected: %v\n%s", err, out)
+	}
+	cfg := get(kinds["ConfigMap"], "data", "creditwatch.yml").(string)
+	path := filepath.Join(t.TempDir(), "c.yml")
+	os.WriteFile(path, []byte(cfg), 0o644)
+	checkConfig(t, path)
+}
+
+// checkConfig runs check-config on a config whose secret files (mounted from a Secret in
+// the deployment) are made here, so that their checks pass.
+func checkConfig(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	secret := regexp.MustCompile(`(password_file|personal_data_key_file): (\S+)`)
+	doc := secret.ReplaceAllStringFunc(string(b), func(m string) string {
+		key, _, _ := strings.Cut(m, ":")
+		f := filepath.Join(dir, key)
+		os.WriteFile(f, []byte(strings.Repeat("ab", 32)+"\n"), 0o600)
+		return key + ": " + f
+	})
+	if doc == string(b) {
+		t.Errorf("%s names no secret file", path)
+	}
+	cfg := filepath.Join(dir, "c.yml")
+	os.WriteFile(cfg, []byte(doc), 0o644)
+	if out, err := exec.Command(binary(t), "check-config", "--config.file", cfg).CombinedOutput(); err != nil {
+		t.Errorf("%s: %v\n%s", path, err, out)
 	}
 }

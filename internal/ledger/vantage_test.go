@@ -97,7 +97,7 @@ func TestMigrationGivesStatesTheirVantage(t *testing.T) {
 		}
 	}
 	db.Close()
-	l, err := Open(ctx, path)
+	l, err := Open(ctx, ledgerAt(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
