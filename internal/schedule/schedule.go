@@ -1,16 +1,22 @@
 // Package schedule runs collectors: each at its own interval, at a stable per-collector
 // phase within its jitter window so targets do not fire together, never two runs of one
-// collector at once, and a clean stop. Each job has its own runtime timer: firing one costs
-// the same with 20,000 jobs as with one, and how late each run starts against its phase is
-// reported (Job.Started).
+// collector at once, and a clean stop. Each interval job has its own runtime timer: firing
+// one costs the same with 20,000 jobs as with one, and how late each run starts against its
+// phase is reported (Job.Started). Calendar jobs (a time of day, a day of the month) are
+// run by robfig/cron in Asia/Shanghai, whatever the machine's time zone.
 package schedule
 
 import (
 	"context"
+	"fmt"
 	"hash/fnv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/creditwatch/creditwatch/internal/clock"
 )
 
 // Job is one scheduled unit.
@@ -19,8 +25,23 @@ type Job struct {
 	Interval time.Duration
 	Jitter   time.Duration
 	Run      func(ctx context.Context)
-	// Started, when set, is told how late each run started against its scheduled instant.
+	// Started, when set, is told how late each run of an interval job started against its
+	// scheduled instant.
 	Started func(late time.Duration)
+	// Spec, when set, makes a calendar job: a standard five-field cron spec read in
+	// Asia/Shanghai ("0 9 * * *" is 09:00 Shanghai every day), run by robfig/cron. Interval,
+	// Jitter and Started are then unused.
+	Spec string
+}
+
+// Calendar is the schedule of a calendar job's spec: a standard five-field cron spec
+// (minute hour day-of-month month day-of-week) read in Asia/Shanghai.
+func Calendar(spec string) (cron.Schedule, error) {
+	sched, err := cron.ParseStandard("CRON_TZ=" + clock.Shanghai.String() + " " + spec)
+	if err != nil {
+		return nil, fmt.Errorf("calendar schedule %q: %w", spec, err)
+	}
+	return sched, nil
 }
 
 // Scheduler runs jobs until stopped.
@@ -36,6 +57,9 @@ type Scheduler struct {
 	running sync.WaitGroup // runs under way; added to only while not stopped, under mu
 	skipped atomic.Int64
 	workers workers
+
+	cron     *cron.Cron // calendar jobs
+	calendar map[string]cron.EntryID
 }
 
 // entry is one job's timer.
@@ -54,20 +78,40 @@ type entry struct {
 // New returns a started scheduler with no jobs.
 func New() *Scheduler {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Scheduler{ctx: ctx, cancel: cancel, now: time.Now, busy: map[string]*atomic.Bool{},
-		workers: workers{jobs: make(chan func()), quit: ctx.Done()}}
+	s := &Scheduler{ctx: ctx, cancel: cancel, now: time.Now, busy: map[string]*atomic.Bool{},
+		workers: workers{jobs: make(chan func()), quit: ctx.Done()},
+		cron:    cron.New(cron.WithLocation(clock.Shanghai), cron.WithChain(cron.Recover(cron.DiscardLogger))),
+	}
+	s.cron.Start()
+	return s
 }
 
-// Replace swaps the set of jobs for a new one.
-func (s *Scheduler) Replace(jobs []Job) {
+// Replace swaps the set of jobs for a new one. A calendar job whose spec does not parse is
+// an error, and the jobs in force are then kept.
+func (s *Scheduler) Replace(jobs []Job) error {
+	cals := map[string]cron.Schedule{}
+	for _, j := range jobs {
+		if j.Spec == "" {
+			continue
+		}
+		sched, err := Calendar(j.Spec)
+		if err != nil {
+			return fmt.Errorf("job %s: %w", j.Key, err)
+		}
+		cals[j.Key] = sched
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range s.entries {
 		e.stop()
 	}
 	s.entries = s.entries[:0]
+	for _, id := range s.calendar {
+		s.cron.Remove(id)
+	}
+	s.calendar = map[string]cron.EntryID{}
 	if s.stopped {
-		return
+		return nil
 	}
 	now := s.now()
 	for _, j := range jobs {
@@ -76,6 +120,10 @@ func (s *Scheduler) Replace(jobs []Job) {
 			busy = &atomic.Bool{}
 			s.busy[j.Key] = busy
 		}
+		if sched := cals[j.Key]; sched != nil {
+			s.calendar[j.Key] = s.cron.Schedule(sched, s.calendarRun(j, busy))
+			continue
+		}
 		e := &entry{s: s, job: j, sched: Phased(j.Key, j.Interval, j.Jitter), busy: busy}
 		e.mu.Lock()
 		e.next = e.sched.Next(now)
@@ -83,6 +131,40 @@ func (s *Scheduler) Replace(jobs []Job) {
 		e.mu.Unlock()
 		s.entries = append(s.entries, e)
 	}
+	return nil
+}
+
+// calendarRun is a calendar job as cron runs it (on a goroutine of its own): not while its
+// previous run is still going, and not once the scheduler stops.
+func (s *Scheduler) calendarRun(j Job, busy *atomic.Bool) cron.FuncJob {
+	return func() {
+		if !busy.CompareAndSwap(false, true) {
+			s.skipped.Add(1)
+			return
+		}
+		defer busy.Store(false)
+		s.mu.Lock()
+		if s.stopped {
+			s.mu.Unlock()
+			return
+		}
+		s.running.Add(1)
+		s.mu.Unlock()
+		defer s.running.Done()
+		j.Run(s.ctx)
+	}
+}
+
+// NextCalendar is when the calendar job key runs next, and false if there is no such job.
+func (s *Scheduler) NextCalendar(key string) (time.Time, bool) {
+	s.mu.Lock()
+	id, ok := s.calendar[key]
+	s.mu.Unlock()
+	if !ok {
+		return time.Time{}, false
+	}
+	e := s.cron.Entry(id)
+	return e.Next, e.Valid()
 }
 
 func (e *entry) stop() {
@@ -174,7 +256,9 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 		e.stop()
 	}
 	s.entries = nil
+	s.calendar = nil
 	s.mu.Unlock()
+	s.cron.Stop()
 	s.cancel()
 	done := make(chan struct{})
 	go func() {

@@ -101,3 +101,70 @@ func TestStartedAndReplace(t *testing.T) {
 		}
 	}
 }
+
+// A calendar job runs at its Asia/Shanghai time whatever the machine's zone: 09:00 Shanghai
+// is 01:00 UTC, and the first of the month at 00:30 Shanghai is the last day of the month
+// before at 16:30 UTC.
+func TestCalendarJobsRunInShanghai(t *testing.T) {
+	local := time.Local
+	defer func() { time.Local = local }()
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, zone := range []string{"UTC", "America/New_York", "Europe/London", "Pacific/Kiritimati", "Asia/Shanghai"} {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Local = loc
+		daily, err := Calendar("0 9 * * *")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 2026-11-30 08:59 Shanghai, asked in the machine's zone.
+		from := time.Date(2026, 11, 30, 0, 59, 0, 0, time.UTC).In(loc)
+		if got, want := daily.Next(from), time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC); !got.Equal(want) {
+			t.Errorf("TZ %s: daily 09:00 after %v runs at %v, want %v", zone, from, got.UTC(), want)
+		}
+		if got, want := daily.Next(time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC).In(loc)), time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC); !got.Equal(want) {
+			t.Errorf("TZ %s: the run after 09:00 is at %v, want %v", zone, got.UTC(), want)
+		}
+		monthly, err := Calendar("30 0 1 * *")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := monthly.Next(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC).In(loc)), time.Date(2026, 11, 30, 16, 30, 0, 0, time.UTC); !got.Equal(want) {
+			t.Errorf("TZ %s: monthly 1st 00:30 runs at %v, want %v", zone, got.UTC(), want)
+		}
+
+		// The running scheduler's entry is set for 09:00 Shanghai too.
+		s := New()
+		if err := s.Replace([]Job{{Key: "reports/delivery", Spec: "0 9 * * *", Run: func(context.Context) {}}}); err != nil {
+			t.Fatal(err)
+		}
+		next, ok := s.NextCalendar("reports/delivery")
+		s.Stop(context.Background())
+		if !ok {
+			t.Fatalf("TZ %s: no calendar entry", zone)
+		}
+		if h := next.In(shanghai); h.Hour() != 9 || h.Minute() != 0 || h.Second() != 0 || next.Sub(time.Now()) > 24*time.Hour {
+			t.Errorf("TZ %s: the scheduled delivery runs next at %v (%v Shanghai)", zone, next, h)
+		}
+	}
+}
+
+// A spec that does not parse is refused and the jobs in force are kept.
+func TestCalendarBadSpecKeepsJobs(t *testing.T) {
+	s := New()
+	defer s.Stop(context.Background())
+	if err := s.Replace([]Job{{Key: "a", Spec: "0 9 * * *", Run: func(context.Context) {}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Replace([]Job{{Key: "b", Spec: "61 9 * * *", Run: func(context.Context) {}}}); err == nil {
+		t.Fatal("a minute of 61 was taken")
+	}
+	if _, ok := s.NextCalendar("a"); !ok {
+		t.Error("the job in force was dropped by a refused Replace")
+	}
+}
