@@ -141,6 +141,9 @@ func (s *Store) RecordRun(collector, target string, ok bool, d time.Duration, en
 	set(s, func(st *state) *cells[runKey, Run] { return &st.runs }, k, r)
 }
 
+// SkewCollector is creditwatch_collector_start_skew_seconds alone, for a NewVantageCollector.
+func (s *Store) SkewCollector() prometheus.Collector { return s.skew }
+
 // StartSkew is the observer of how late a collector kind's runs start, in seconds.
 func (s *Store) StartSkew(collector string) prometheus.Observer {
 	return s.skew.WithLabelValues(collector)

@@ -57,6 +57,7 @@ type Scheduler struct {
 	running sync.WaitGroup // runs under way; added to only while not stopped, under mu
 	skipped atomic.Int64
 	workers workers
+	slots   chan struct{} // one per interval job's run under way: MaxRunning
 
 	cron     *cron.Cron // calendar jobs
 	calendar map[string]cron.EntryID
@@ -79,8 +80,8 @@ type entry struct {
 func New() *Scheduler {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Scheduler{ctx: ctx, cancel: cancel, now: time.Now, busy: map[string]*atomic.Bool{},
-		workers: workers{jobs: make(chan func()), quit: ctx.Done()},
-		cron:    cron.New(cron.WithLocation(clock.Shanghai), cron.WithChain(cron.Recover(cron.DiscardLogger))),
+		workers: workers{jobs: make(chan func()), quit: ctx.Done()}, slots: make(chan struct{}, MaxRunning),
+		cron: cron.New(cron.WithLocation(clock.Shanghai), cron.WithChain(cron.Recover(cron.DiscardLogger))),
 	}
 	s.cron.Start()
 	return s
@@ -175,7 +176,8 @@ func (e *entry) stop() {
 }
 
 // fire runs on the timer's own goroutine: it sets the timer for the next run, then has a
-// worker run the job unless its previous run is still going.
+// worker run the job unless its previous run is still going. A run waits for one of the
+// scheduler's slots (MaxRunning): how late it starts counts that wait.
 func (e *entry) fire() {
 	s := e.s
 	now := s.now()
@@ -184,7 +186,7 @@ func (e *entry) fire() {
 		e.mu.Unlock()
 		return
 	}
-	late := max(now.Sub(e.next), 0)
+	due := e.next
 	e.next = e.sched.Next(now)
 	e.timer.Reset(e.next.Sub(now))
 	e.mu.Unlock()
@@ -192,16 +194,25 @@ func (e *entry) fire() {
 		s.skipped.Add(1)
 		return
 	}
+	select {
+	case s.slots <- struct{}{}:
+	case <-s.ctx.Done():
+		e.busy.Store(false)
+		return
+	}
 	s.mu.Lock()
 	if s.stopped {
 		s.mu.Unlock()
+		<-s.slots
 		e.busy.Store(false)
 		return
 	}
 	s.running.Add(1)
 	s.mu.Unlock()
+	late := max(s.now().Sub(due), 0)
 	s.workers.do(func() {
 		defer e.busy.Store(false)
+		defer func() { <-s.slots }()
 		defer s.running.Done()
 		if e.job.Started != nil {
 			e.job.Started(late)
@@ -210,16 +221,30 @@ func (e *entry) fire() {
 	})
 }
 
+// MaxRunning bounds the interval jobs' runs under way at once. Far more than a steady
+// load needs (20,000 targets at 30 s run some 70 probes at once, waiting for their commit
+// included), it bounds what a backlog holds (a probe's goroutine, its body buffer, its
+// parsed page) when the ledger falls behind, as at the first start of thousands of targets,
+// when each first page is written as its baseline: the runs past it wait for a slot instead
+// of each holding its memory.
+const MaxRunning = 512
+
 // workers run jobs on goroutines that outlive a run: a probe runs on a goroutine whose
 // stack has already grown to what a probe needs, not on a fresh one that grows it again at
 // every run. An idle worker takes a job; without one a new worker starts; a worker idle for
-// workerIdle (or once the scheduler stops) ends.
+// workerIdle (or once the scheduler stops) ends, and so does one that finds maxIdle workers
+// idle already: after a burst the workers it started do not stay (each keeps its stack),
+// however often a job comes to one of them.
 type workers struct {
 	jobs chan func() // unbuffered: a send succeeds only if a worker is idle
 	quit <-chan struct{}
+	idle atomic.Int32
 }
 
-const workerIdle = time.Minute
+const (
+	workerIdle = time.Minute
+	maxIdle    = 64
+)
 
 func (w *workers) do(f func()) {
 	select {
@@ -234,12 +259,19 @@ func (w *workers) loop(f func()) {
 	defer idle.Stop()
 	for {
 		f()
+		if w.idle.Add(1) > maxIdle {
+			w.idle.Add(-1)
+			return
+		}
 		idle.Reset(workerIdle)
 		select {
 		case f = <-w.jobs:
+			w.idle.Add(-1)
 		case <-idle.C:
+			w.idle.Add(-1)
 			return
 		case <-w.quit:
+			w.idle.Add(-1)
 			return
 		}
 	}

@@ -2,6 +2,8 @@ package schedule
 
 import (
 	"context"
+	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -166,5 +168,84 @@ func TestCalendarBadSpecKeepsJobs(t *testing.T) {
 	}
 	if _, ok := s.NextCalendar("a"); !ok {
 		t.Error("the job in force was dropped by a refused Replace")
+	}
+}
+
+// No more than the scheduler's slots run at once; the runs past them wait and then run.
+func TestRunsWaitForASlot(t *testing.T) {
+	s := New()
+	s.slots = make(chan struct{}, 2)
+	var running, most atomic.Int32
+	ran := map[string]*atomic.Int32{}
+	var jobs []Job
+	for _, k := range []string{"a", "b", "c", "d", "e"} {
+		n := &atomic.Int32{}
+		ran[k] = n
+		jobs = append(jobs, Job{Key: k, Interval: 50 * time.Millisecond, Run: func(ctx context.Context) {
+			now := running.Add(1)
+			defer running.Add(-1)
+			for {
+				m := most.Load()
+				if now <= m || most.CompareAndSwap(m, now) {
+					break
+				}
+			}
+			n.Add(1)
+			select {
+			case <-time.After(20 * time.Millisecond):
+			case <-ctx.Done():
+			}
+		}})
+	}
+	s.Replace(jobs)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		all := true
+		for _, n := range ran {
+			all = all && n.Load() > 0
+		}
+		if all {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := s.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if most.Load() > 2 {
+		t.Errorf("%d runs at once with 2 slots", most.Load())
+	}
+	for k, n := range ran {
+		if n.Load() == 0 {
+			t.Errorf("job %s never ran", k)
+		}
+	}
+}
+
+// A worker finding maxIdle workers idle ends: a burst leaves no more idle workers behind.
+func TestIdleWorkersBounded(t *testing.T) {
+	quit := make(chan struct{})
+	defer close(quit)
+	w := &workers{jobs: make(chan func()), quit: quit}
+	release := make(chan struct{})
+	var started sync.WaitGroup
+	for range 3 * maxIdle {
+		started.Add(1)
+		w.do(func() {
+			started.Done()
+			<-release
+		})
+	}
+	started.Wait()
+	close(release)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && runtime.NumGoroutine() > maxIdle+20 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := w.idle.Load(); n > maxIdle {
+		t.Errorf("%d idle workers, at most %d wanted", n, maxIdle)
+	}
+	if g := runtime.NumGoroutine(); g > maxIdle+20 {
+		t.Errorf("%d goroutines left after a burst of %d runs", g, 3*maxIdle)
 	}
 }
