@@ -205,3 +205,33 @@ func TestVantageCollectorIsTheWrappedOne(t *testing.T) {
 		t.Errorf("series missing:\n%s", got)
 	}
 }
+
+// SetPortals publishes many targets at once; a target kept by KeepPortals has its run and
+// content cells before its first probe, and they read as absent until then.
+func TestSetPortalsAndReservedCells(t *testing.T) {
+	s := NewStore()
+	s.SetPortal(&Portal{Target: "a", OutcomeTotals: map[string]float64{"ok": 1}})
+	s.SetPortals([]*Portal{{Target: "b"}, {Target: "a", OutcomeTotals: map[string]float64{"ok": 2}}, {Target: "c"}})
+	for _, name := range []string{"a", "b", "c"} {
+		if _, ok := s.Portal(name); !ok {
+			t.Errorf("target %s not published", name)
+		}
+	}
+	if p, _ := s.Portal("a"); p.OutcomeTotals["ok"] != 2 {
+		t.Errorf("a's later state not kept: %v", p.OutcomeTotals)
+	}
+	s.KeepPortals(map[string]bool{"a": true, "b": true})
+	if _, ok := s.Portal("c"); ok {
+		t.Error("c kept")
+	}
+	if _, ok := s.Content("a"); ok {
+		t.Error("an empty content cell reads as a content check")
+	}
+	if n := testutil.CollectAndCount(NewCollector(s), "creditwatch_collector_success", "creditwatch_defacement_signs"); n != 0 {
+		t.Errorf("%d series from empty cells", n)
+	}
+	s.RecordRun("portal", "a", true, time.Second, time.Now())
+	if n := testutil.CollectAndCount(NewCollector(s), "creditwatch_collector_success"); n != 1 {
+		t.Errorf("%d collector_success series after a's run", n)
+	}
+}
