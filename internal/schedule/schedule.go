@@ -57,7 +57,9 @@ type Scheduler struct {
 	running sync.WaitGroup // runs under way; added to only while not stopped, under mu
 	skipped atomic.Int64
 	workers workers
-	slots   chan struct{} // one per interval job's run under way: MaxRunning
+	limit   int          // MaxRunning, for the interval jobs
+	active  int          // interval jobs' runs under way, under mu
+	waiting []waitingRun // runs due while limit runs were under way, oldest first, under mu
 
 	cron     *cron.Cron // calendar jobs
 	calendar map[string]cron.EntryID
@@ -80,7 +82,7 @@ type entry struct {
 func New() *Scheduler {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Scheduler{ctx: ctx, cancel: cancel, now: time.Now, busy: map[string]*atomic.Bool{},
-		workers: workers{jobs: make(chan func()), quit: ctx.Done()}, slots: make(chan struct{}, MaxRunning),
+		workers: workers{jobs: make(chan func()), quit: ctx.Done()}, limit: MaxRunning,
 		cron: cron.New(cron.WithLocation(clock.Shanghai), cron.WithChain(cron.Recover(cron.DiscardLogger))),
 	}
 	s.cron.Start()
@@ -176,8 +178,9 @@ func (e *entry) stop() {
 }
 
 // fire runs on the timer's own goroutine: it sets the timer for the next run, then has a
-// worker run the job unless its previous run is still going. A run waits for one of the
-// scheduler's slots (MaxRunning): how late it starts counts that wait.
+// worker run the job unless its previous run is still going. With MaxRunning runs under
+// way, the run waits in line, holding no goroutine, for one of them to end: how late it
+// starts counts that wait.
 func (e *entry) fire() {
 	s := e.s
 	now := s.now()
@@ -194,39 +197,72 @@ func (e *entry) fire() {
 		s.skipped.Add(1)
 		return
 	}
-	select {
-	case s.slots <- struct{}{}:
-	case <-s.ctx.Done():
-		e.busy.Store(false)
-		return
-	}
 	s.mu.Lock()
 	if s.stopped {
 		s.mu.Unlock()
-		<-s.slots
 		e.busy.Store(false)
 		return
 	}
+	if s.active >= s.limit {
+		s.waiting = append(s.waiting, waitingRun{e: e, due: due})
+		s.mu.Unlock()
+		return
+	}
+	s.active++
 	s.running.Add(1)
 	s.mu.Unlock()
+	s.start(e, due)
+}
+
+// waitingRun is a run due while MaxRunning runs were under way.
+type waitingRun struct {
+	e   *entry
+	due time.Time
+}
+
+// start has a worker run e's job, counted in active and running; when it ends, the run
+// waiting longest takes its place.
+func (s *Scheduler) start(e *entry, due time.Time) {
 	late := max(s.now().Sub(due), 0)
 	s.workers.do(func() {
-		defer e.busy.Store(false)
-		defer func() { <-s.slots }()
-		defer s.running.Done()
 		if e.job.Started != nil {
 			e.job.Started(late)
 		}
 		e.job.Run(s.ctx)
+		e.busy.Store(false)
+		s.next()
 	})
+}
+
+// next ends a run: the oldest waiting run of a job still scheduled starts in its place.
+func (s *Scheduler) next() {
+	s.mu.Lock()
+	for len(s.waiting) > 0 && !s.stopped {
+		w := s.waiting[0]
+		s.waiting[0] = waitingRun{}
+		s.waiting = s.waiting[1:]
+		w.e.mu.Lock()
+		removed := w.e.removed
+		w.e.mu.Unlock()
+		if removed {
+			w.e.busy.Store(false)
+			continue
+		}
+		s.mu.Unlock()
+		s.start(w.e, w.due) // the ended run's place in active and running passes on
+		return
+	}
+	s.active--
+	s.mu.Unlock()
+	s.running.Done()
 }
 
 // MaxRunning bounds the interval jobs' runs under way at once. Far more than a steady
 // load needs (20,000 targets at 30 s run some 70 probes at once, waiting for their commit
 // included), it bounds what a backlog holds (a probe's goroutine, its body buffer, its
 // parsed page) when the ledger falls behind, as at the first start of thousands of targets,
-// when each first page is written as its baseline: the runs past it wait for a slot instead
-// of each holding its memory.
+// when each first page is written as its baseline: the runs past it wait in line, each an
+// entry of a slice rather than a goroutine holding a stack and a probe's memory.
 const MaxRunning = 512
 
 // workers run jobs on goroutines that outlive a run: a probe runs on a goroutine whose
@@ -289,6 +325,10 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 	}
 	s.entries = nil
 	s.calendar = nil
+	for _, w := range s.waiting {
+		w.e.busy.Store(false)
+	}
+	s.waiting = nil
 	s.mu.Unlock()
 	s.cron.Stop()
 	s.cancel()

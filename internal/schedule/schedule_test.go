@@ -171,10 +171,10 @@ func TestCalendarBadSpecKeepsJobs(t *testing.T) {
 	}
 }
 
-// No more than the scheduler's slots run at once; the runs past them wait and then run.
+// No more than the scheduler's limit of runs go at once; the runs past it wait and then run.
 func TestRunsWaitForASlot(t *testing.T) {
 	s := New()
-	s.slots = make(chan struct{}, 2)
+	s.limit = 2
 	var running, most atomic.Int32
 	ran := map[string]*atomic.Int32{}
 	var jobs []Job
@@ -213,7 +213,7 @@ func TestRunsWaitForASlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	if most.Load() > 2 {
-		t.Errorf("%d runs at once with 2 slots", most.Load())
+		t.Errorf("%d runs at once with a limit of 2", most.Load())
 	}
 	for k, n := range ran {
 		if n.Load() == 0 {
