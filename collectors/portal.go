@@ -50,8 +50,14 @@ type Portal struct {
 
 func portalCollectors(cfg *config.Config, d Deps) ([]Collector, error) {
 	var out []Collector
+	windows := map[string]time.Duration{} // by site: MergeWindow reads every target
 	for _, t := range cfg.Portal.Targets {
-		p, err := NewPortal(t, cfg.Portal, d)
+		w, ok := windows[t.Site]
+		if !ok {
+			w = cfg.Portal.MergeWindow(t.Site)
+			windows[t.Site] = w
+		}
+		p, err := newPortal(t, cfg.Portal, w, d)
 		if err != nil {
 			return nil, err
 		}
@@ -63,6 +69,11 @@ func portalCollectors(cfg *config.Config, d Deps) ([]Collector, error) {
 // NewPortal returns the probe of one target. Its client, transport and headers are made
 // here once; a probe allocates none of them.
 func NewPortal(t config.Target, pc config.Portal, d Deps) (*Portal, error) {
+	return newPortal(t, pc, pc.MergeWindow(t.Site), d)
+}
+
+// newPortal is NewPortal with the merge window of the target's site worked out.
+func newPortal(t config.Target, pc config.Portal, mergeWindow time.Duration, d Deps) (*Portal, error) {
 	client, err := newProbeClient(t)
 	if err != nil {
 		return nil, fmt.Errorf("setting up probe of %s: %w", t.Name, err)
@@ -83,7 +94,7 @@ func NewPortal(t config.Target, pc config.Portal, d Deps) (*Portal, error) {
 		target:         t,
 		expect:         expectationOf(t, pc.ChallengeMarkers),
 		policy:         incident.Policy{OpenAfter: pc.Incident.OpenAfter, CloseAfter: pc.Incident.CloseAfter},
-		scoring:        ledger.Scoring{Site: t.Site, Scored: t.IsScored(), MergeWindow: pc.MergeWindow(t.Site)},
+		scoring:        ledger.Scoring{Site: t.Site, Scored: t.IsScored(), MergeWindow: mergeWindow},
 		challengeFails: pc.Incident.ChallengeFails(),
 		client:         client,
 		header:         h,
@@ -392,6 +403,7 @@ func seedPortals(ctx context.Context, cs []Collector, d Deps) error {
 	if err != nil {
 		return err
 	}
+	snaps := make([]*metrics.Portal, 0, len(fresh))
 	for _, p := range fresh {
 		snap := &metrics.Portal{Target: p.target.Name, OutcomeTotals: map[string]float64{}}
 		if tt := totals[p.target.Name]; tt != nil {
@@ -403,7 +415,8 @@ func seedPortals(ctx context.Context, cs []Collector, d Deps) error {
 				snap.IncidentOpen, snap.OpenSince, snap.OpenOutcome = true, tt.Open.StartedAt, tt.Open.Outcome
 			}
 		}
-		d.Store.SetPortal(snap)
+		snaps = append(snaps, snap)
 	}
+	d.Store.SetPortals(snaps)
 	return nil
 }

@@ -239,24 +239,16 @@ func (pw *probeWriter) run(l *Ledger) {
 	for first := range pw.queue {
 		batch = append(batch[:0], first)
 		if window := time.Duration(pw.window.Load()); window > 0 {
+			// The window is waited out without watching the queue: the probes that arrive
+			// meanwhile wait in its buffer, where handing one over wakes no goroutine (a
+			// receive per probe would wake the writer for each). Once the buffer is full,
+			// senders wait for the window's end.
 			if timer == nil {
 				timer = time.NewTimer(window)
 			} else {
 				timer.Reset(window)
 			}
-		gather:
-			for len(batch) < maxBatch {
-				select {
-				case r, ok := <-pw.queue:
-					if !ok {
-						break gather
-					}
-					batch = append(batch, r)
-				case <-timer.C:
-					break gather
-				}
-			}
-			timer.Stop()
+			<-timer.C
 		}
 	drain:
 		for len(batch) < maxBatch {

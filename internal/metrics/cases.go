@@ -22,7 +22,7 @@ var (
 
 var caseDescs = []*prometheus.Desc{objHandling, objOpen, objCases, repCases}
 
-func collectCases(ch chan<- prometheus.Metric, st *state) {
+func collectCases(ch emit, st *state) {
 	if st.period == nil || st.period.Cases == nil {
 		return
 	}
@@ -39,20 +39,20 @@ func collectCases(ch chan<- prometheus.Metric, st *state) {
 				}
 			}
 		}
-		ch <- prometheus.MustNewConstHistogram(objHandling, uint64(len(s.Objections.Handling)), sum, buckets)
+		ch.histogram(objHandling, uint64(len(s.Objections.Handling)), sum, buckets)
 		for _, b := range cases.AgeBuckets {
-			gauge(ch, objOpen, float64(s.Objections.OpenByAge[b]), b)
+			ch.gauge(objOpen, float64(s.Objections.OpenByAge[b]), b)
 		}
 		for state, n := range map[string]int{"closed": s.Objections.ClosedInPeriod, "valid": s.Objections.Valid,
 			"sync_late": s.Objections.SyncLate, "sync_pending": s.Objections.SyncDue} {
-			gauge(ch, objCases, float64(n), state)
+			ch.gauge(objCases, float64(n), state)
 		}
 	}
 	if c.HaveRepairs {
 		r := s.Repairs
 		for state, n := range map[string]int{"on_time": r.OnTime, "overdue": r.Overdue, "non_compliant": r.NonCompliant,
 			"unsynced": r.SyncLate, "due_soon": r.DueSoon, "sync_pending": r.SyncDue} {
-			gauge(ch, repCases, float64(n), state)
+			ch.gauge(repCases, float64(n), state)
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"slices"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -8,6 +10,8 @@ import (
 // that a rule without signs reads 0 (deface.Rules; kept here so metrics need not import it).
 var DefacementRules = []string{"keyword", "must_not_contain", "foreign_script", "foreign_frame", "foreign_resource",
 	"foreign_link", "hidden_link", "title_changed", "structure_changed"}
+
+var sortedRules = slices.Sorted(slices.Values(DefacementRules))
 
 // ReportResults are the results of a credit report check (ledger.ReportResults).
 var ReportResults = []string{"conforming", "nonconforming", "fetch_error"}
@@ -112,29 +116,32 @@ var (
 
 var contentDescs = []*prometheus.Desc{reportChecks, reportNonconforming, defacementSigns, securityIncidents, contentAge, contentMaxAge}
 
-func collectContent(ch chan<- prometheus.Metric, st *state) {
+func collectContent(ch emit, st *state) {
 	if r := st.reports; r != nil {
 		for _, res := range ReportResults {
-			ch <- prometheus.MustNewConstMetric(reportChecks, prometheus.CounterValue, r.Checks[res], res)
+			ch.counter(reportChecks, r.Checks[res], res)
 		}
-		ch <- prometheus.MustNewConstMetric(reportNonconforming, prometheus.CounterValue, r.Nonconforming)
+		ch.counter(reportNonconforming, r.Nonconforming)
 	}
 	if st.securityKnown {
-		ch <- prometheus.MustNewConstMetric(securityIncidents, prometheus.CounterValue, st.security)
+		ch.counter(securityIncidents, st.security)
 	}
 	content := st.content.values()
-	for _, name := range sortedKeys(content) {
-		c := content[name]
-		if c.Confirmed != nil {
-			for _, rule := range DefacementRules {
-				gauge(ch, defacementSigns, float64(c.Confirmed[rule]), name, rule)
+	names := sortedKeys(content)
+	for _, rule := range sortedRules { // labels rule, target: the registry's order
+		for _, name := range names {
+			if c := content[name]; c.Confirmed != nil {
+				ch.gauge(defacementSigns, float64(c.Confirmed[rule]), name, rule)
 			}
 		}
+	}
+	for _, name := range names {
+		c := content[name]
 		if c.MaxAge > 0 {
-			gauge(ch, contentMaxAge, float64(c.MaxAge), name)
+			ch.gauge(contentMaxAge, float64(c.MaxAge), name)
 		}
 		if c.HasAge {
-			gauge(ch, contentAge, float64(c.Age), name)
+			ch.gauge(contentAge, float64(c.Age), name)
 		}
 	}
 }

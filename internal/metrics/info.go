@@ -101,27 +101,27 @@ func scored(b bool) string {
 	return "false"
 }
 
-func collectInfo(ch chan<- prometheus.Metric, st *state) {
+func collectInfo(ch emit, st *state) {
 	for _, t := range st.targets {
-		gauge(ch, targetInfo, 1, t.Target, t.URL, t.Site, scored(t.Scored))
+		ch.gauge(targetInfo, 1, t.Target, t.URL, t.Site, scored(t.Scored))
 	}
 	if l := st.links; l.StatusURL != "" || l.RunbookURL != "" {
-		gauge(ch, webInfo, 1, l.StatusURL, l.RunbookURL)
+		ch.gauge(webInfo, 1, l.StatusURL, l.RunbookURL)
 	}
 	if st.period != nil {
 		for _, r := range st.period.Results {
 			if r.Observable && r.Name != "" {
-				gauge(ch, indicatorInfo, 1, r.ID, r.Name, r.Ledger)
+				ch.gauge(indicatorInfo, 1, r.ID, r.Name, r.Ledger)
 			}
 		}
 	}
 	portals := st.portals.values()
 	for _, name := range sortedKeys(portals) {
 		if p := portals[name]; p.IncidentOpen && p.OpenOutcome != "" {
-			gauge(ch, incidentOutcome, 1, name, p.OpenOutcome)
+			ch.gauge(incidentOutcome, 1, name, p.OpenOutcome)
 		}
 	}
 	for _, src := range sortedKeys(st.sourceRejected) {
-		gauge(ch, sourceRejected, float64(st.sourceRejected[src]), src)
+		ch.gauge(sourceRejected, float64(st.sourceRejected[src]), src)
 	}
 }

@@ -110,34 +110,34 @@ func publicityOf(st *state) *card.Publicity {
 	return st.period.Publicity
 }
 
-func collectPublicity(ch chan<- prometheus.Metric, st *state) {
+func collectPublicity(ch emit, st *state) {
 	// Without any record there is nothing to measure: absent, not a reassuring zero.
 	if p := publicityOf(st); p != nil {
 		for _, d := range Departments(p) {
 			kind := string(d.Kind)
 			for state, n := range map[string]int{"due": d.Due, "reported": d.Reported, "compliant": d.Compliant,
 				"timely": d.Timely, "due_soon": d.DueSoon} {
-				gauge(ch, pubRecords, float64(n), kind, d.Department, state)
+				ch.gauge(pubRecords, float64(n), kind, d.Department, state)
 			}
-			gauge(ch, pubUpload, d.UploadRatio, kind, d.Department)
-			gauge(ch, pubCompliance, d.ComplianceRatio, kind, d.Department)
-			gauge(ch, pubTimeliness, d.TimelinessRatio, kind, d.Department)
+			ch.gauge(pubUpload, d.UploadRatio, kind, d.Department)
+			ch.gauge(pubCompliance, d.ComplianceRatio, kind, d.Department)
+			ch.gauge(pubTimeliness, d.TimelinessRatio, kind, d.Department)
 			for _, rule := range publicity.Rules {
-				gauge(ch, pubViolations, float64(d.ViolationsByRule[rule]), kind, d.Department, rule)
+				ch.gauge(pubViolations, float64(d.ViolationsByRule[rule]), kind, d.Department, rule)
 			}
 		}
-		gauge(ch, usccRatio, p.Codes.ErrorRate())
-		gauge(ch, usccCodes, float64(p.Codes.Distinct), "distinct")
-		gauge(ch, usccCodes, float64(p.Codes.Invalid), "invalid")
-		gauge(ch, usccCodes, float64(p.Codes.Duplicated), "duplicated")
+		ch.gauge(usccRatio, p.Codes.ErrorRate())
+		ch.gauge(usccCodes, float64(p.Codes.Distinct), "distinct")
+		ch.gauge(usccCodes, float64(p.Codes.Invalid), "invalid")
+		ch.gauge(usccCodes, float64(p.Codes.Duplicated), "duplicated")
 	}
 	for k, v := range st.sourceErrors {
-		ch <- prometheus.MustNewConstMetric(sourceErrors, prometheus.CounterValue, v, k.source, k.label)
+		ch.counter(sourceErrors, v, k.source, k.label)
 	}
 	for k, v := range st.sourceRecords {
-		ch <- prometheus.MustNewConstMetric(sourceRecords, prometheus.CounterValue, v, k.source, k.label)
+		ch.counter(sourceRecords, v, k.source, k.label)
 	}
 	for src, at := range st.sourceOK {
-		gauge(ch, sourceOK, float64(at.UnixMilli())/1e3, src)
+		ch.gauge(sourceOK, float64(at.UnixMilli())/1e3, src)
 	}
 }

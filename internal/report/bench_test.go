@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
+	"github.com/creditwatch/creditwatch/internal/ledger/ledgerbench"
 	"github.com/creditwatch/creditwatch/internal/report/reporttest"
 )
 
@@ -78,3 +80,45 @@ func BenchmarkReportMonth50Targets(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// BenchmarkReportMonth1000Targets generates, HTML included, the report of a month of the
+// ledgerbench.Targets1000 ledger (1,000 targets, raw rows kept 35 days to 27 November
+// 2026): September from the rollups alone, October from rollups to the 23rd and raw rows
+// after.
+func BenchmarkReportMonth1000Targets(b *testing.B) {
+	ctx := context.Background()
+	path := ledgerbench.Copy(b, ledgerbench.Targets1000)
+	l, err := ledger.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	var doc strings.Builder
+	doc.WriteString("portal:\n  targets:\n")
+	for i := range ledgerbench.Targets1000.Targets {
+		fmt.Fprintf(&doc, "    - {name: %s, url: 'https://%s.example.gov.cn/', interval: 30s, timeout: 10s}\n",
+			ledgerbench.Name(i), ledgerbench.Name(i))
+	}
+	now := ledgerbench.Targets1000.Now
+	cfg, err := config.Parse([]byte(doc.String()), now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	set := settingsOf(b, cfg)
+	for _, month := range []string{"2026-09", "2026-10"} {
+		b.Run(month, func(b *testing.B) {
+			for b.Loop() {
+				r, err := Generate(ctx, l, cfg, set, Options{Month: month, Now: now, Recompute: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(r.Data.Targets) != 1000 || r.Data.Targets[0].Probes == 0 {
+					b.Fatalf("targets %d, probes %d", len(r.Data.Targets), r.Data.Targets[0].Probes)
+				}
+				if err := r.WriteHTML(discard{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

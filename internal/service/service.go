@@ -161,6 +161,17 @@ func (s *Service) begin(ctx context.Context, cfg *config.Config, path string) er
 	return nil
 }
 
+// deliveryJob runs deliver every day at reports.deliver_at, Asia/Shanghai (a calendar job,
+// run by cron): a month's report is due on the first working day after it ends, at that
+// time, and deliver hands over what is due.
+func deliveryJob(cfg *config.Config, deliver func(context.Context)) schedule.Job {
+	spec := "0 9 * * *"
+	if at, err := time.Parse("15:04", cfg.Reports.DeliverAt); err == nil { // checked by config.Load
+		spec = fmt.Sprintf("%d %d * * *", at.Minute(), at.Hour())
+	}
+	return schedule.Job{Key: "reports/delivery", Spec: spec, Run: deliver}
+}
+
 // deliver hands over the monthly reports that are due, on the lease holder.
 func (s *Service) deliver(ctx context.Context) {
 	if !s.lease.held.Load() {
@@ -216,15 +227,16 @@ func (s *Service) apply(ctx context.Context, cfg *config.Config, starting bool) 
 	s.ledger.SetCommitWindow(cfg.Storage.CommitWindow.D())
 	retention := s.retentionJob(cfg, set)
 	retention.Run = s.single(retention.Run)
-	jobs = append(jobs, retention)
+	jobs = append(jobs, retention, deliveryJob(cfg, s.deliver))
+	// A new holder of the lease also hands over a report that fell due while nobody held it.
+	single = append(single, s.deliver)
 	s.lease.ttl.Store(int64(leaseTTL(cs)))
 	s.lease.jobs.Store(&single)
 	s.cfg.Store(cfg)
 	s.set.Store(&set)
 	s.key.Store(&key)
 	s.store.SetCalendarHorizon(set.Calendar.LastKnownDay(s.clock.Now()))
-	s.sched.Replace(jobs)
-	return nil
+	return s.sched.Replace(jobs)
 }
 
 // stopWatching ends the open incidents of targets the config no longer has: monitoring
@@ -333,7 +345,6 @@ func (s *Service) loop(ctx context.Context) {
 		if err := s.Rescore(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("scoring failed", zap.Error(err))
 		}
-		s.deliver(ctx)
 	}
 }
 

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +19,7 @@ import (
 	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
+	"github.com/creditwatch/creditwatch/internal/ledger/ledgerbench"
 	"github.com/creditwatch/creditwatch/internal/metrics"
 )
 
@@ -142,4 +146,67 @@ func BenchmarkStatusPage(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchSource1000 is a status source over ledgerbench.Targets1000: 1,000 targets, 92 days
+// to 27 November 2026 09:00 Shanghai, raw rows kept 35 days and the rest rolled up.
+func benchSource1000(b *testing.B) *fixture {
+	path := ledgerbench.Copy(b, ledgerbench.Targets1000)
+	ctx := context.Background()
+	var targets strings.Builder
+	for i := range ledgerbench.Targets1000.Targets {
+		fmt.Fprintf(&targets, "    - {name: %s, url: 'https://%s.example.gov.cn/', interval: 30s, timeout: 10s}\n",
+			ledgerbench.Name(i), ledgerbench.Name(i))
+	}
+	now := ledgerbench.Targets1000.Now
+	cfg, err := config.Parse([]byte("portal:\n  targets:\n"+targets.String()+"storage: {path: "+path+"}\n"), now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := ledger.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { l.Close() })
+	set, err := card.SettingsOf(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := &fixture{cfg: cfg, l: l, store: metrics.NewStore(), set: set, clk: clock.NewFake(now)}
+	for i := range ledgerbench.Targets1000.Targets {
+		f.store.SetPortal(&metrics.Portal{Target: ledgerbench.Name(i), Probed: true, Success: true, Outcome: "ok", StatusCode: 200,
+			LastProbe: now.Add(-30 * time.Second)})
+	}
+	f.rescore(b)
+	return f
+}
+
+// BenchmarkStatus1000Targets is the status page and /api/v1/status of 1,000 targets over the
+// ledgerbench.Targets1000 ledger (90 days of the bar from rollups and raw rows): the first
+// view after a start (nothing cached) and the views after it, each through the handler.
+func BenchmarkStatus1000Targets(b *testing.B) {
+	f := benchSource1000(b)
+	get := func(b *testing.B, h http.Handler, path string) {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		if w.Code != http.StatusOK || w.Body.Len() == 0 {
+			b.Fatalf("%s: %d, %d bytes", path, w.Code, w.Body.Len())
+		}
+		b.ReportMetric(float64(w.Body.Len()), "bytes")
+	}
+	for _, path := range []string{"/", "/api/v1/status"} {
+		name := map[string]string{"/": "page", "/api/v1/status": "api-status"}[path]
+		b.Run(name+"/first-view", func(b *testing.B) {
+			for b.Loop() {
+				get(b, f.handler(), path)
+			}
+		})
+		b.Run(name+"/next-views", func(b *testing.B) {
+			h := f.handler()
+			get(b, h, path)
+			for b.Loop() {
+				get(b, h, path)
+			}
+		})
+	}
 }

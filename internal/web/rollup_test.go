@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/creditwatch/creditwatch/internal/incident"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 )
 
@@ -52,4 +53,41 @@ func firstDifference(a, b []byte) string {
 		}
 	}
 	return "lengths differ"
+}
+
+// A page that keeps the sparkline's settled quarter-hours shows, an hour and probes later,
+// what a page reading them all shows.
+func TestSparklineKeptIsTheSame(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	kept := &statusPage{svc: f, log: zap.NewNop()}
+	view := func(p *statusPage) []byte {
+		t.Helper()
+		d, err := p.gatherer().gather(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal([]any{d.Targets, statusJSON(d)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	view(kept)
+	start := f.clk.Now()
+	for k := range 12 {
+		at := start.Add(time.Duration(k) * 5 * time.Minute)
+		p := ledger.Probe{Target: "backup-portal", Vantage: "anyang", StartedAt: at, Duration: time.Duration(100+k*30) * time.Millisecond,
+			Outcome: "ok", StatusCode: 200, Interval: 30 * time.Minute}
+		if k == 5 {
+			p.Outcome, p.Failed, p.StatusCode = "http_status", true, 502
+		}
+		if _, _, err := f.l.RecordProbe(ctx, p, incident.Policy{OpenAfter: 2, CloseAfter: 2}, ledger.Scoring{Site: "backup"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.clk.Advance(time.Hour)
+	if got, want := view(kept), view(&statusPage{svc: f, log: zap.NewNop()}); !bytes.Equal(got, want) {
+		t.Errorf("with the kept quarter-hours:\n%s", firstDifference(got, want))
+	}
 }

@@ -64,6 +64,7 @@ type statusPage struct {
 	svc     statusSource
 	log     *zap.Logger
 	history dayHistory
+	sparks  sparkHistory
 	issues  issueCache
 }
 
@@ -125,12 +126,13 @@ type gatherer struct {
 	periodStart time.Time
 	incidents   []ledger.Incident // overlapping the last 90 days and the period, as they stand now
 	history     *dayHistory
+	sparks      *sparkHistory
 	issueCache  *issueCache
 }
 
 func (p *statusPage) gatherer() *gatherer {
 	return &gatherer{cfg: p.svc.Config(), ledger: p.svc.Ledger(), store: p.svc.Store(), settings: p.svc.Settings(),
-		now: p.svc.Clock().Now(), history: &p.history, issueCache: &p.issues}
+		now: p.svc.Clock().Now(), history: &p.history, sparks: &p.sparks, issueCache: &p.issues}
 }
 
 // gather reads the whole status page's data.

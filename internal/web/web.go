@@ -22,8 +22,11 @@ import (
 // vantage label, so that several instances watching one portal can be told apart.
 func NewRegistry(store *metrics.Store, vantage string) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
+	// The store's series carry the vantage as a constant label of their own descriptions:
+	// wrapping would build each series' description again at every scrape.
+	reg.MustRegister(metrics.NewVantageCollector(store, vantage))
 	prometheus.WrapRegistererWith(prometheus.Labels{"vantage": vantage}, reg).MustRegister(
-		metrics.NewCollector(store),
+		store.SkewCollector(),
 		versioncollector.NewCollector("creditwatch"),
 	)
 	reg.MustRegister(
