@@ -22,25 +22,8 @@ note=${4:-}
 base=${SBS_PORT_BASE:-18300}
 warmup=$((interval * 2 > 10 ? interval * 2 : 10))
 bb=${BLACKBOX:-prometheus-blackbox-exporter}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [ -n "${SBS_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
-
-go build -o "$work/creditwatch" ./cmd/creditwatch
-go build -o "$work/sbs" ./bench/sbs
-hz=$(getconf CLK_TCK)
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
-wait_http() {
-  for _ in $(seq 1 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done
-  echo "no answer from $1" >&2
-  exit 1
-}
+KEEP=${SBS_KEEP:-}
+source bench/lib.sh
 secs() { awk -v t="$1" -v hz="$hz" 'BEGIN {printf "%.2f", t / hz}'; }
 
 url="http://127.0.0.1:$base/"

@@ -26,30 +26,13 @@ seconds=${3:-180}
 note=${4:-}
 base=${SCALE_PORT_BASE:-18500}
 warmup=$((interval * 2 > 30 ? interval * 2 : 30))
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [ -n "${SCALE_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
-
-go build -o "$work/creditwatch" ./cmd/creditwatch
-go build -o "$work/sbs" ./bench/sbs
-hz=$(getconf CLK_TCK)
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-hwm() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
-wait_http() {
-  for _ in $(seq 1 600); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done
-  echo "no answer from $1" >&2
-  exit 1
-}
+KEEP=${SCALE_KEEP:-}
+source bench/lib.sh
 
 url="http://127.0.0.1:$base/"
 "$work/sbs" target -listen "127.0.0.1:$base" -page collectors/testdata/portal-utf8.html -size $((55 << 10)) &
 pids+=("$!")
-wait_http "$url"
+wait_http "$url" 600
 
 "$work/sbs" config -url "$url" -targets "$targets" -interval "${interval}s" -storage "$work/ledger.db" >"$work/creditwatch.yml"
 metrics="http://127.0.0.1:$((base + 3))/metrics"
@@ -58,7 +41,7 @@ start=$(date +%s.%N)
   --log.level warn 2>"$work/creditwatch.log" &
 cw=$!
 pids+=("$cw")
-wait_http "http://127.0.0.1:$((base + 3))/-/ready"
+wait_http "http://127.0.0.1:$((base + 3))/-/ready" 600
 ready=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}')
 # The first start writes each target's first page as its baseline: wait until every target
 # has been probed once (how long that took is printed), then the warm-up.

@@ -44,7 +44,10 @@ trap 'rm -f "$report"' EXIT
 # stopped and removed when the script ends, however it ends.
 source scripts/postgres.sh
 trap 'rm -f "$report"; pg_stop' EXIT
-CREDITWATCH_TEST_REPORT=$report go test -race -count=1 ./...
+# The ledger's SQLite half runs under the race detector with everything else; its
+# PostgreSQL half (the same tests, the same Go code) runs next without it, four times faster.
+CREDITWATCH_TEST_BACKENDS=sqlite CREDITWATCH_TEST_REPORT=$report go test -race -count=1 ./...
+CREDITWATCH_TEST_BACKENDS=postgres go test -count=1 ./internal/ledger/
 
 echo "== dates and scores under other time zones"
 # "Today" is Shanghai's whatever the machine's zone: the packages that compute dates and

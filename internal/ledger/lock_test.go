@@ -54,7 +54,8 @@ func TestKilledHolderLeavesNoStaleLock(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "l.db")
 	child := exec.Command(os.Args[0], "-test.run=^TestKilledHolderLeavesNoStaleLock$")
-	child.Env = append(os.Environ(), "CREDITWATCH_HOLD_LOCK="+path)
+	// The lock is a file next to a SQLite ledger: the child runs the SQLite half only.
+	child.Env = append(os.Environ(), "CREDITWATCH_HOLD_LOCK="+path, "CREDITWATCH_TEST_BACKENDS=sqlite")
 	out, err := child.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
