@@ -89,26 +89,10 @@ func Score(ctx context.Context, o ScoreOptions) error {
 	return writeCardText(o.Out, c.Results, outages, c.From, at, cfg.Assessment.LedgerTitle)
 }
 
-// outageRow is a scored outage as score --format json gives it.
-type outageRow struct {
-	ID        int64    `json:"id"`
-	Site      string   `json:"site"`
-	Start     string   `json:"start"`
-	End       *string  `json:"end"` // null while open
-	Targets   []string `json:"targets"`
-	Vantages  []string `json:"vantages"`
-	Incidents []int64  `json:"incidents"`
-}
-
-func outageRows(os []incident.Outage) []outageRow {
-	out := make([]outageRow, 0, len(os))
+func outageRows(os []incident.Outage) []incident.OutageJSON {
+	out := make([]incident.OutageJSON, 0, len(os))
 	for _, o := range os {
-		r := outageRow{ID: o.ID, Site: o.Site, Start: clock.Stamp(o.Start), Targets: o.Targets, Vantages: o.Vantages, Incidents: o.Members}
-		if !o.Open() {
-			end := clock.Stamp(o.End)
-			r.End = &end
-		}
-		out = append(out, r)
+		out = append(out, o.JSON())
 	}
 	return out
 }

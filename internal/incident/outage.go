@@ -3,6 +3,8 @@ package incident
 import (
 	"sort"
 	"time"
+
+	"github.com/creditwatch/creditwatch/internal/clock"
 )
 
 // Member is one target's incident as outage grouping sees it.
@@ -109,4 +111,29 @@ func (g *group) add(m Member) {
 	} else if m.End.After(g.end) {
 		g.end = m.End
 	}
+}
+
+// OutageJSON is an outage as creditwatch's JSON outputs give it (the API's status and
+// score --format json): times in Asia/Shanghai, end null while open.
+type OutageJSON struct {
+	ID        int64    `json:"id"`
+	Site      string   `json:"site"`
+	Start     string   `json:"start"`
+	Confirmed string   `json:"confirmed_at"`
+	End       *string  `json:"end"`
+	Open      bool     `json:"open"`
+	Targets   []string `json:"targets"`
+	Vantages  []string `json:"vantages"`
+	Incidents []int64  `json:"incidents"`
+}
+
+// JSON is the outage as the JSON outputs give it.
+func (o Outage) JSON() OutageJSON {
+	j := OutageJSON{ID: o.ID, Site: o.Site, Start: clock.Stamp(o.Start), Confirmed: clock.Stamp(o.Confirmed), Open: o.Open(),
+		Targets: o.Targets, Vantages: o.Vantages, Incidents: o.Members}
+	if !o.Open() {
+		end := clock.Stamp(o.End)
+		j.End = &end
+	}
+	return j
 }

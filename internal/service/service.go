@@ -342,6 +342,11 @@ func (s *Service) loop(ctx context.Context) {
 			}
 		case <-s.rescore:
 		}
+		// What is in the ledger now is in the cards: its own writes do not bring this
+		// instance back here two seconds later.
+		if m, err := s.ledger.ChangeMark(ctx); err == nil {
+			mark = m
+		}
 		if err := s.Rescore(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("scoring failed", zap.Error(err))
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/creditwatch/creditwatch/internal/card"
 	"github.com/creditwatch/creditwatch/internal/clock"
+	"github.com/creditwatch/creditwatch/internal/incident"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 	"github.com/creditwatch/creditwatch/internal/publicity"
 	"github.com/creditwatch/creditwatch/internal/zh"
@@ -29,21 +30,7 @@ type apiStatus struct {
 	Imports     apiImports        `json:"imports"`
 	Publicity   *apiPublicityList `json:"publicity"`
 	// Outages are the outages scored in the period, newest first.
-	Outages []apiOutage `json:"outages"`
-}
-
-// apiOutage is a scored outage: the incidents of a site's pages, seen from the vantages
-// that count, that cost points once.
-type apiOutage struct {
-	ID        int64    `json:"id"`
-	Site      string   `json:"site"`
-	Start     string   `json:"start"`
-	Confirmed string   `json:"confirmed_at"`
-	End       *string  `json:"end"`
-	Open      bool     `json:"open"`
-	Targets   []string `json:"targets"`
-	Vantages  []string `json:"vantages"`
-	Incidents []int64  `json:"incidents"`
+	Outages []incident.OutageJSON `json:"outages"`
 }
 
 type apiTarget struct {
@@ -179,10 +166,9 @@ func (p *statusPage) apiStatus(w http.ResponseWriter, r *http.Request) {
 
 func statusJSON(d *statusData) apiStatus {
 	out := apiStatus{GeneratedAt: clock.Stamp(d.Now), PeriodStart: clock.Stamp(d.PeriodStart), City: d.City, Headline: d.Headline,
-		Targets: []apiTarget{}, Outages: []apiOutage{}}
+		Targets: []apiTarget{}, Outages: []incident.OutageJSON{}}
 	for _, o := range d.Scored {
-		out.Outages = append(out.Outages, apiOutage{ID: o.ID, Site: o.Site, Start: clock.Stamp(o.Start), Confirmed: clock.Stamp(o.Confirmed),
-			End: stampPtr(o.End), Open: o.Open(), Targets: o.Targets, Vantages: o.Vantages, Incidents: o.Members})
+		out.Outages = append(out.Outages, o.JSON())
 	}
 	for _, t := range d.Targets {
 		at := apiTarget{Name: t.Name, URL: t.URL, State: t.State.Code, StateText: t.State.Word, StateNote: t.State.Note,
