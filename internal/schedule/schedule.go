@@ -351,14 +351,26 @@ type Schedule interface {
 	Next(t time.Time) time.Time
 }
 
-// Phased is a Schedule firing every interval at a fixed offset derived from key and
-// smaller than jitter, so a restart keeps each job's phase.
+// Grid is the step of the jobs' phases. Jobs whose phases fall in the same step fire at the
+// same instant, in one wakeup of the process: at 100 probes a second, probes started one at
+// a time each woke the runtime from idle (a thread woken, the network poller and the
+// scheduler spinning, then put back to sleep), which cost more CPU than the probe itself;
+// started by the tenth of a second, the same probes cost less than half as much. A tenth
+// of a second is also the commit window of the ledger's group commit, so the probes of a
+// step commit together. Spread over an interval's steps (50 in 5 s, 300 in 30 s), a step
+// starts at most a few probes at once.
+const Grid = 100 * time.Millisecond
+
+// Phased is a Schedule firing every interval at a fixed offset derived from key, smaller
+// than jitter and on the Grid (0 when jitter is below one step), so a restart keeps each
+// job's phase.
 func Phased(key string, interval, jitter time.Duration) Schedule {
 	var off time.Duration
 	if jitter > 0 {
 		h := fnv.New64a()
 		h.Write([]byte(key))
 		off = time.Duration(h.Sum64() % uint64(min(jitter, interval)))
+		off -= off % Grid
 	}
 	return phased{every: interval, offset: off}
 }

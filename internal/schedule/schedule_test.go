@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,34 @@ func TestPhasedIsStableAndSpread(t *testing.T) {
 	}
 	if got := Phased("x", 10*time.Second, 0).Next(base); got.Sub(base) != 10*time.Second {
 		t.Errorf("no jitter: first run at +%v, want +10s", got.Sub(base))
+	}
+}
+
+// Phases lie on the grid, so that the jobs of one step fire in one wakeup, and are still
+// spread over the whole interval.
+func TestPhasesLieOnTheGrid(t *testing.T) {
+	base := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	steps := map[time.Duration]int{}
+	for i := range 5000 {
+		key := fmt.Sprintf("portal/page-%d", i)
+		off := Phased(key, 30*time.Second, 30*time.Second).Next(base).Sub(base)
+		if off%Grid != 0 {
+			t.Fatalf("%s: phase %v is off the %v grid", key, off, Grid)
+		}
+		steps[off]++
+	}
+	// 5,000 jobs over the 300 steps of 30 s: every step used, none crowded.
+	if len(steps) != int(30*time.Second/Grid) {
+		t.Errorf("5000 jobs use %d of %d steps", len(steps), 30*time.Second/Grid)
+	}
+	for off, n := range steps {
+		if n > 45 {
+			t.Errorf("step +%v starts %d jobs at once (mean 16.7)", off, n)
+		}
+	}
+	// A jitter below one step gives every job the interval's own phase.
+	if off := Phased("portal/x", 5*time.Second, 50*time.Millisecond).Next(base).Sub(base); off != 5*time.Second {
+		t.Errorf("jitter below a step: first run at +%v, want +5s", off)
 	}
 }
 
