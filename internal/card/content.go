@@ -94,9 +94,11 @@ func produceSecurity(ctx context.Context, l *ledger.Ledger, _ Settings, c *Card,
 	if err != nil {
 		return nil, err
 	}
-	bs, err := l.Baselines(ctx, c.At)
-	if err != nil {
-		return nil, err
+	var bs []ledger.Baseline
+	if len(incs) > 0 {
+		if bs, err = l.Acceptances(ctx, c.At); err != nil {
+			return nil, err
+		}
 	}
 	s := &Security{}
 	if s.Checked, err = l.ProbedOK(ctx, c.From, c.At); err != nil {

@@ -175,6 +175,13 @@ func TestAcceptLatestPage(t *testing.T) {
 	if bs, _ := l.Baselines(ctx, t0.Add(2*time.Hour)); len(bs) != 1 {
 		t.Errorf("baselines as of the acceptance: %d, want only the first", len(bs))
 	}
+	// What a score reads: the office's acceptances only, without the page structure.
+	if as, _ := l.Acceptances(ctx, t0.Add(2*time.Hour)); len(as) != 0 {
+		t.Errorf("acceptances before the acceptance: %+v", as)
+	}
+	if as, _ := l.Acceptances(ctx, t0.Add(3*time.Hour)); len(as) != 1 || as[0].ID != 2 || as[0].Reason != BaselineAccepted || as[0].JSON != "" || as[0].By != "李四" {
+		t.Errorf("acceptances after it: %+v, want the acceptance alone, no structure", as)
+	}
 	st, _ := l.LoadContentState(ctx, "home")
 	if st.State != "{}" || st.Page == nil || st.Page.SHA256 != "bb" {
 		t.Errorf("state: %+v", st)

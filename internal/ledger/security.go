@@ -271,7 +271,7 @@ func (l *Ledger) BaselineID(ctx context.Context, target string) (int64, error) {
 
 // LoadBaseline returns one baseline.
 func (l *Ledger) LoadBaseline(ctx context.Context, id int64) (*Baseline, error) {
-	out, err := l.baselines(ctx, `WHERE id = ?`, id)
+	out, err := l.baselines(ctx, true, `WHERE id = ?`, id)
 	if err != nil || len(out) == 0 {
 		return nil, errors.Join(err, fmt.Errorf("no baseline %d", id))
 	}
@@ -284,10 +284,23 @@ func (l *Ledger) Baselines(ctx context.Context, at time.Time) ([]Baseline, error
 	if !at.IsZero() {
 		bound = ms(at)
 	}
-	return l.baselines(ctx, `WHERE accepted_at < ? ORDER BY accepted_at, id`, bound)
+	return l.baselines(ctx, true, `WHERE accepted_at < ? ORDER BY accepted_at, id`, bound)
 }
 
-func (l *Ledger) baselines(ctx context.Context, where string, args ...any) ([]Baseline, error) {
+// Acceptances lists the baselines the office accepted (BaselineAccepted) before at, oldest
+// first, without their page structure (JSON is empty): what a score needs to tell an
+// accepted redesign, read at every rescore, where the first-seen baselines of thousands of
+// pages and their structures would be read for nothing.
+func (l *Ledger) Acceptances(ctx context.Context, at time.Time) ([]Baseline, error) {
+	return l.baselines(ctx, false, `WHERE reason = ? AND accepted_at < ? ORDER BY accepted_at, id`, BaselineAccepted, ms(at))
+}
+
+// baselines reads the baselines selected by where, with their page structure or not.
+func (l *Ledger) baselines(ctx context.Context, withStructure bool, where string, args ...any) ([]Baseline, error) {
+	structure := "baseline"
+	if !withStructure {
+		structure = "''"
+	}
 	var out []Baseline
 	err := l.scanRows(ctx, func(rows *sql.Rows) error {
 		var b Baseline
@@ -298,7 +311,7 @@ func (l *Ledger) baselines(ctx context.Context, where string, args ...any) ([]Ba
 		b.AcceptedAt, b.PageSeenAt = fromMS(at), fromMS(seen)
 		out = append(out, b)
 		return nil
-	}, `SELECT id, target, accepted_at, by, reason, page_sha256, page_seen_at, title, baseline FROM baselines `+where, args...)
+	}, `SELECT id, target, accepted_at, by, reason, page_sha256, page_seen_at, title, `+structure+` FROM baselines `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading baselines: %w", err)
 	}
