@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -80,10 +81,13 @@ type Collector struct {
 	descs map[*prometheus.Desc]*prometheus.Desc
 	// noSkew leaves out creditwatch_collector_start_skew_seconds (Store.SkewCollector).
 	noSkew bool
+	// layouts and sinks serve Stream.
+	layouts map[*prometheus.Desc]*layout
+	sinks   sync.Pool
 }
 
 // NewCollector returns a prometheus.Collector over the store's latest snapshots.
-func NewCollector(s *Store) *Collector { return &Collector{s: s} }
+func NewCollector(s *Store) *Collector { return &Collector{s: s, layouts: layouts("")} }
 
 // NewVantageCollector is NewCollector with a constant vantage label on every series: the
 // same as wrapping it with prometheus.WrapRegistererWith, without rebuilding each series'
@@ -94,12 +98,14 @@ func NewVantageCollector(s *Store, vantage string) *Collector {
 	for d, sp := range specs {
 		descs[d] = prometheus.NewDesc(sp.name, sp.help, sp.labels, prometheus.Labels{"vantage": vantage})
 	}
-	return &Collector{s: s, descs: descs, noSkew: true}
+	return &Collector{s: s, descs: descs, noSkew: true, layouts: layouts(vantage)}
 }
 
-// emit sends a collector's series, with their descriptions as the collector has them.
+// emit sends a collector's series to a registry (ch), with their descriptions as the
+// collector has them, or to a stream (fs).
 type emit struct {
 	ch    chan<- prometheus.Metric
+	fs    *familySink
 	descs map[*prometheus.Desc]*prometheus.Desc
 }
 
@@ -111,15 +117,36 @@ func (e emit) desc(d *prometheus.Desc) *prometheus.Desc {
 }
 
 func (e emit) gauge(d *prometheus.Desc, v float64, labels ...string) {
+	if e.fs != nil {
+		e.fs.value(d, prometheus.GaugeValue, v, labels)
+		return
+	}
 	e.ch <- prometheus.MustNewConstMetric(e.desc(d), prometheus.GaugeValue, v, labels...)
 }
 
 func (e emit) counter(d *prometheus.Desc, v float64, labels ...string) {
+	if e.fs != nil {
+		e.fs.value(d, prometheus.CounterValue, v, labels)
+		return
+	}
 	e.ch <- prometheus.MustNewConstMetric(e.desc(d), prometheus.CounterValue, v, labels...)
 }
 
 func (e emit) histogram(d *prometheus.Desc, count uint64, sum float64, buckets map[float64]uint64, labels ...string) {
+	if e.fs != nil {
+		e.fs.histogram(d, count, sum, buckets, labels)
+		return
+	}
 	e.ch <- prometheus.MustNewConstHistogram(e.desc(d), count, sum, buckets, labels...)
+}
+
+// flush says that the families sent so far are complete: a stream encodes them and
+// reuses their storage for the next ones. The families of thousands of series are each
+// followed by a flush.
+func (e emit) flush() {
+	if e.fs != nil {
+		e.fs.flush()
+	}
 }
 
 // Describe implements prometheus.Collector.
@@ -154,7 +181,18 @@ var (
 // the registry sorts them in (by their labels' values, the labels taken by name), so that
 // its sort of a family of thousands of series finds them sorted.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	e := emit{ch: ch, descs: c.descs}
+	c.collect(emit{ch: ch, descs: c.descs})
+	if !c.noSkew {
+		c.s.skew.Collect(ch)
+	}
+}
+
+// perTarget is one target's series of a family, and whether it has one.
+type perTarget func(p *Portal) (v float64, ok bool)
+
+// collect sends the store's series; a family of a series per target is sent whole, then
+// flushed.
+func (c *Collector) collect(e emit) {
 	st := c.s.cur.Load()
 	portals := st.portals.values()
 	names := sortedKeys(portals)
@@ -163,6 +201,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			e.counter(probeOutcome, portals[name].OutcomeTotals[o], name, o)
 		}
 	}
+	e.flush()
 	for _, ph := range sortedPhases { // labels phase, target
 		for _, name := range names {
 			if p := portals[name]; p.Probed {
@@ -170,23 +209,42 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
-	for _, name := range names {
-		p := portals[name]
-		e.counter(incidents, float64(p.IncidentsTotal), name)
-		e.counter(risks, float64(p.RiskTotal), name)
-		e.gauge(incidentOpen, b2f(p.IncidentOpen), name)
-		if p.IncidentOpen {
-			e.gauge(incidentSince, float64(p.OpenSince.UnixMilli())/1e3, name)
+	e.flush()
+	always := func(f func(p *Portal) float64) perTarget {
+		return func(p *Portal) (float64, bool) { return f(p), true }
+	}
+	probed := func(f func(p *Portal) float64) perTarget {
+		return func(p *Portal) (float64, bool) { return f(p), p.Probed }
+	}
+	for _, f := range []struct {
+		d       *prometheus.Desc
+		counter bool
+		v       perTarget
+	}{
+		{incidents, true, always(func(p *Portal) float64 { return float64(p.IncidentsTotal) })},
+		{risks, true, always(func(p *Portal) float64 { return float64(p.RiskTotal) })},
+		{incidentOpen, false, always(func(p *Portal) float64 { return b2f(p.IncidentOpen) })},
+		{incidentSince, false, func(p *Portal) (float64, bool) {
+			return float64(p.OpenSince.UnixMilli()) / 1e3, p.IncidentOpen
+		}},
+		{probeSuccess, false, probed(func(p *Portal) float64 { return b2f(p.Success) })},
+		{probeStatus, false, probed(func(p *Portal) float64 { return float64(p.StatusCode) })},
+		{probeLast, false, probed(func(p *Portal) float64 { return float64(p.LastProbe.UnixMilli()) / 1e3 })},
+		{certExpiry, false, func(p *Portal) (float64, bool) {
+			return float64(p.CertExpiry.Unix()), p.Probed && !p.CertExpiry.IsZero()
+		}},
+	} {
+		for _, name := range names {
+			v, ok := f.v(portals[name])
+			switch {
+			case !ok:
+			case f.counter:
+				e.counter(f.d, v, name)
+			default:
+				e.gauge(f.d, v, name)
+			}
 		}
-		if !p.Probed {
-			continue
-		}
-		e.gauge(probeSuccess, b2f(p.Success), name)
-		e.gauge(probeStatus, float64(p.StatusCode), name)
-		e.gauge(probeLast, float64(p.LastProbe.UnixMilli())/1e3, name)
-		if !p.CertExpiry.IsZero() {
-			e.gauge(certExpiry, float64(p.CertExpiry.Unix()), name)
-		}
+		e.flush()
 	}
 	runs := make([]*Run, 0, len(st.runs))
 	for _, r := range st.runs.values() {
@@ -197,14 +255,18 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	})
 	for _, r := range runs {
 		e.gauge(collectorSuccess, b2f(r.Success), r.Collector, r.Target)
+	}
+	e.flush()
+	for _, r := range runs {
 		e.gauge(collectorDuration, r.Duration.Seconds(), r.Collector, r.Target)
+	}
+	e.flush()
+	for _, r := range runs {
 		if !r.LastSuccess.IsZero() {
 			e.gauge(collectorLastSuccess, float64(r.LastSuccess.UnixMilli())/1e3, r.Collector, r.Target)
 		}
 	}
-	if !c.noSkew {
-		c.s.skew.Collect(ch)
-	}
+	e.flush()
 	collectCards(e, st)
 	collectPublicity(e, st)
 	collectCases(e, st)

@@ -135,13 +135,17 @@ func collectContent(ch emit, st *state) {
 			}
 		}
 	}
+	ch.flush()
 	for _, name := range names {
-		c := content[name]
-		if c.MaxAge > 0 {
+		if c := content[name]; c.MaxAge > 0 {
 			ch.gauge(contentMaxAge, float64(c.MaxAge), name)
 		}
-		if c.HasAge {
+	}
+	ch.flush()
+	for _, name := range names {
+		if c := content[name]; c.HasAge {
 			ch.gauge(contentAge, float64(c.Age), name)
 		}
 	}
+	ch.flush()
 }

@@ -105,6 +105,7 @@ func collectInfo(ch emit, st *state) {
 	for _, t := range st.targets {
 		ch.gauge(targetInfo, 1, t.Target, t.URL, t.Site, scored(t.Scored))
 	}
+	ch.flush()
 	if l := st.links; l.StatusURL != "" || l.RunbookURL != "" {
 		ch.gauge(webInfo, 1, l.StatusURL, l.RunbookURL)
 	}

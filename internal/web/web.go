@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
 	"github.com/creditwatch/creditwatch/docs"
@@ -18,13 +17,12 @@ import (
 	"github.com/creditwatch/creditwatch/internal/service"
 )
 
-// NewRegistry returns the registry behind /metrics. creditwatch's own series carry the
-// vantage label, so that several instances watching one portal can be told apart.
-func NewRegistry(store *metrics.Store, vantage string) *prometheus.Registry {
+// processRegistry is the registry of the series of /metrics other than the store's (which
+// metrics.Handler streams): the start skew, the build, the Go runtime and the process.
+// creditwatch's own series carry the vantage label, so that several instances watching one
+// portal can be told apart.
+func processRegistry(store *metrics.Store, vantage string) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	// The store's series carry the vantage as a constant label of their own descriptions:
-	// wrapping would build each series' description again at every scrape.
-	reg.MustRegister(metrics.NewVantageCollector(store, vantage))
 	prometheus.WrapRegistererWith(prometheus.Labels{"vantage": vantage}, reg).MustRegister(
 		store.SkewCollector(),
 		versioncollector.NewCollector("creditwatch"),
@@ -39,8 +37,8 @@ func NewRegistry(store *metrics.Store, vantage string) *prometheus.Registry {
 // Handler returns the mux of every endpoint.
 func Handler(svc *service.Service, log *zap.Logger) http.Handler {
 	mux := http.NewServeMux()
-	reg := NewRegistry(svc.Store(), svc.Vantage())
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: zap.NewStdLog(log)}))
+	mux.Handle("GET /metrics", metrics.Handler(metrics.NewVantageCollector(svc.Store(), svc.Vantage()),
+		processRegistry(svc.Store(), svc.Vantage()), log.With(zap.String("endpoint", "/metrics"))))
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("Healthy\n"))
 	})
