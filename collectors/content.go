@@ -8,6 +8,7 @@ import (
 	"hash/maphash"
 	"maps"
 	"mime"
+	"runtime"
 	"slices"
 	"time"
 
@@ -61,6 +62,23 @@ func newContentCheck(t config.Target, d Deps, log *zap.Logger) *contentCheck {
 		Allow: deface.AllowList(t.Defacement.AllowOrigins), StructureThreshold: t.Defacement.StructureThreshold}}
 }
 
+// pageChecks bounds the pages parsed and checked at once to the processor count: the
+// work is processor-bound, so more at once would be no faster, while each parsed document
+// holds several times its page in memory. At the first start of thousands of targets,
+// hundreds of first pages arrive together.
+var pageChecks = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// acquirePageCheck waits for a place among the page checks under way; release gives it
+// back.
+func acquirePageCheck(ctx context.Context) (release func(), err error) {
+	select {
+	case pageChecks <- struct{}{}:
+		return func() { <-pageChecks }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting to check the page: %w", context.Cause(ctx))
+	}
+}
+
 // pageSeed keys the fast hash pages are compared with: random for each process, so that
 // no page can be made to collide with another.
 var pageSeed = maphash.MakeSeed()
@@ -89,7 +107,6 @@ func (c *contentCheck) check(ctx context.Context, o observation, expected bool, 
 	if err := c.load(ctx); err != nil {
 		return err
 	}
-	var err error
 	if baseID != c.baseID {
 		if err := c.loadBaseline(ctx, baseID); err != nil {
 			return err
@@ -105,10 +122,17 @@ func (c *contentCheck) check(ctx context.Context, o observation, expected bool, 
 	// The page is told from the last by a fast keyed hash; its SHA-256, its identity in the
 	// ledger, is taken when it changed.
 	sum := maphash.Bytes(pageSeed, o.answer.Body)
-	var page *deface.Page
+	// cand is the page as a candidate baseline, when it was parsed: the parsed document
+	// itself is dropped before anything is written.
+	var cand *deface.Baseline
 	if !expected || c.sha == "" || sum != c.sum || baseID != c.baseID || c.signs == nil {
-		page, err = deface.Parse(o.answer.Body, o.answer.ContentType, c.target.URL)
+		release, err := acquirePageCheck(ctx)
 		if err != nil {
+			return err
+		}
+		page, err := deface.Parse(o.answer.Body, o.answer.ContentType, c.target.URL)
+		if err != nil {
+			release()
 			// A page no browser would build says nothing creditwatch can judge: counted, kept
 			// apart, never a sign.
 			c.deps.Store.AddSourceError(c.target.Name, "unreadable_page")
@@ -131,11 +155,13 @@ func (c *contentCheck) check(ctx context.Context, o observation, expected bool, 
 				c.newest = clock.Date(d)
 			}
 		}
+		if expected {
+			b := deface.NewBaseline(page)
+			cand = &b
+		}
+		release()
 	}
-	if !expected {
-		page = nil
-	}
-	if err := c.record(ctx, o, page); err != nil {
+	if err := c.record(ctx, o, cand); err != nil {
 		return err
 	}
 	if !expected {
@@ -187,7 +213,8 @@ func (c *contentCheck) loadBaseline(ctx context.Context, id int64) error {
 // record observes the page's signs and writes what changed: the confirmation state, a
 // security incident for newly confirmed signs, the ends of incidents whose signs are gone,
 // the page as the candidate baseline (and, for a target without one, its first baseline).
-func (c *contentCheck) record(ctx context.Context, o observation, page *deface.Page) error {
+// cand is the page as a baseline when it was parsed and had the expected content.
+func (c *contentCheck) record(ctx context.Context, o observation, cand *deface.Baseline) error {
 	confirmAfter := c.target.Defacement.ConfirmAfter
 	next, confirmed := c.state.Confirmation.Observe(c.signs, confirmAfter)
 	since := map[string]time.Time{}
@@ -221,10 +248,9 @@ func (c *contentCheck) record(ctx context.Context, o observation, page *deface.P
 		}
 	}
 	slices.Sort(obs.StillConfirmed)
-	if page != nil {
-		cand := deface.NewBaseline(page)
+	if cand != nil {
 		if c.baseID == 0 || c.cand == nil || c.cand.Title != cand.Title || !maps.Equal(c.cand.Profile, cand.Profile) {
-			js, err := deface.MarshalBaseline(cand)
+			js, err := deface.MarshalBaseline(*cand)
 			if err != nil {
 				return err
 			}

@@ -78,7 +78,7 @@ func newPortal(t config.Target, pc config.Portal, mergeWindow time.Duration, d D
 	if err != nil {
 		return nil, fmt.Errorf("setting up probe of %s: %w", t.Name, err)
 	}
-	log := d.Logger.With(zap.String("collector", "portal"), zap.String("target", t.Name))
+	log := d.Logger.WithLazy(zap.String("collector", "portal"), zap.String("target", t.Name))
 	h := http.Header{}
 	h.Set("User-Agent", UserAgent(t.UserAgent, d.Vantage))
 	h.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")

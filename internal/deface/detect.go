@@ -78,7 +78,7 @@ func Detect(p *Page, pol Policy, base *Baseline) []Sign {
 		keywords = DefaultKeywords
 	}
 	// The page's text is folded once for both lists.
-	text := fold(pageText(p.Root))
+	text := fold(pageText(p.Root, p.size))
 	for _, h := range sortedHits(keywordHits(text, keywords)) {
 		add(RuleKeyword, h)
 	}

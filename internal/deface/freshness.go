@@ -30,7 +30,7 @@ var datePattern = regexp.MustCompile(`(20[0-9]{2})(?:-([0-9]{1,2})-([0-9]{1,2})|
 func NewestDate(p *Page, selector string, now time.Time) (newest time.Time, found bool, err error) {
 	texts := []string{}
 	if selector == "" {
-		texts = append(texts, pageText(p.Root))
+		texts = append(texts, pageText(p.Root, p.size))
 	} else {
 		sel, err := cascadia.Compile(selector)
 		if err != nil {

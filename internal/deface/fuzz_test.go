@@ -1,6 +1,8 @@
 package deface
 
 import (
+	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +38,30 @@ func FuzzNewestDate(f *testing.F) {
 		newest, found, err := NewestDate(p, selector, now)
 		if err == nil && found && newest.After(now) {
 			t.Fatalf("newest %v is after now", newest)
+		}
+	})
+}
+
+// FuzzKeywordSet: the one-pass keyword set finds what searching for each keyword in turn
+// finds, at the same first occurrence. Seeds: testdata/fuzz/FuzzKeywordSet.
+func FuzzKeywordSet(f *testing.F) {
+	f.Add("欢迎访问信用濮阳，网上赌场开业", "网上赌场\x00信用\x00x")
+	f.Add("a", "a\x00ab\x00")
+	f.Add("色情色情", "色情\x00情色")
+	f.Fuzz(func(t *testing.T, text, terms string) {
+		list := strings.Split(terms, "\x00")
+		folded := fold(text)
+		got := newKeywordSet(list).hits(folded)
+		want := map[string]string{}
+		for _, k := range list {
+			if fk := fold(k); fk != "" {
+				if i := strings.Index(folded, fk); i >= 0 {
+					want[k] = "「" + k + "」：" + around(folded, i, len(fk))
+				}
+			}
+		}
+		if !maps.Equal(got, want) {
+			t.Fatalf("text %q, terms %q:\none pass %q\none by one %q", folded, list, got, want)
 		}
 	})
 }

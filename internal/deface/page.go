@@ -19,6 +19,7 @@ type Page struct {
 	Root   *html.Node // the parsed document
 	Title  string     // the <title>, white space collapsed
 	SHA256 string     // of the body as fetched, hex
+	size   int        // of the body as fetched: room made for the page's text at once
 }
 
 // PageSHA256 is the hex SHA-256 of a body as fetched, the page's identity in evidence.
@@ -38,7 +39,7 @@ func Parse(body []byte, contentType, pageURL string) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Page{URL: u, Root: root, Title: titleOf(root), SHA256: PageSHA256(body)}, nil
+	return &Page{URL: u, Root: root, Title: titleOf(root), SHA256: PageSHA256(body), size: len(body)}, nil
 }
 
 func titleOf(n *html.Node) string {
