@@ -106,7 +106,7 @@ type familySink struct {
 	encode  func(*dto.MetricFamily) error
 	err     error
 
-	open  []*dto.MetricFamily                   // begun since the last flush, in order
+	open  []*dto.MetricFamily                    // begun since the last flush, in order
 	index map[*prometheus.Desc]*dto.MetricFamily // nil for a family left out by keep
 	sent  map[*prometheus.Desc]bool
 
