@@ -42,7 +42,8 @@ type Ledger struct {
 	publicityWrites atomic.Int64
 	// pw writes probes by group commit (probewriter.go).
 	pw *probeWriter
-	// stmts are the readers' statements run at every probe, prepared once (readStmt).
+	// stmts are the readers' statements run at every probe or rescore, prepared once
+	// (readStmt).
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt
 	// retention is held while rollups and retention run; afterRetentionBatch, for tests,
@@ -53,13 +54,24 @@ type Ledger struct {
 	retentionRows       int
 }
 
-// readStmt is q prepared on the readers, once: a query run at every probe is not parsed
-// each time.
+// maxReadStmts bounds the statements readStmt keeps: queries are few, but some are built
+// (a list of ids, a filter), and those past the bound are prepared at each run.
+const maxReadStmts = 512
+
+// errStmtCacheFull: readStmt keeps maxReadStmts statements already.
+var errStmtCacheFull = errors.New("statement cache full")
+
+// readStmt is q prepared on the readers, once: a query run at every probe or rescore is
+// not parsed each time (at the first start of 5,000 targets, parsing the score's queries
+// again at each rescore took a seventh of the process's CPU).
 func (l *Ledger) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	l.stmtMu.Lock()
 	defer l.stmtMu.Unlock()
 	if st := l.stmts[q]; st != nil {
 		return st, nil
+	}
+	if len(l.stmts) >= maxReadStmts {
+		return nil, errStmtCacheFull
 	}
 	st, err := l.r.PrepareContext(ctx, q)
 	if err != nil {

@@ -386,7 +386,14 @@ func (l *Ledger) CountProbes(ctx context.Context, target string) (int, error) {
 }
 
 func (l *Ledger) scanRows(ctx context.Context, each func(*sql.Rows) error, q string, args ...any) error {
-	rows, err := l.r.QueryContext(ctx, q, args...)
+	var rows *sql.Rows
+	st, err := l.readStmt(ctx, q)
+	switch {
+	case err == nil:
+		rows, err = st.QueryContext(ctx, args...)
+	case errors.Is(err, errStmtCacheFull):
+		rows, err = l.r.QueryContext(ctx, q, args...)
+	}
 	if err != nil {
 		return err
 	}
