@@ -81,9 +81,10 @@ type Collector struct {
 	descs map[*prometheus.Desc]*prometheus.Desc
 	// noSkew leaves out creditwatch_collector_start_skew_seconds (Store.SkewCollector).
 	noSkew bool
-	// layouts and sinks serve Stream.
+	// layouts and sink serve Stream, one scrape at a time (sinkMu).
 	layouts map[*prometheus.Desc]*layout
-	sinks   sync.Pool
+	sinkMu  sync.Mutex
+	sink    *familySink
 }
 
 // NewCollector returns a prometheus.Collector over the store's latest snapshots.

@@ -17,8 +17,9 @@ import (
 // first: with 5,000 targets some 165,000 series, about 70 MB of objects at each scrape,
 // which set the process's peak memory. Streamed, a family is built from the store's
 // snapshot straight into the exposition's own types, in storage reused from family to
-// family and from scrape to scrape, encoded, and forgotten: the largest family (the probe
-// outcomes, 40,000 series) is the most that exists at once.
+// family, encoded, and forgotten: the largest family (the defacement signs, 45,000
+// series, some 9 MB) is the most that exists at once. Label pairs are made once and kept
+// from scrape to scrape (a target's pair serves all its series).
 
 // layout is how the series of one description are built: its family's name and help, and
 // its labels in the exposition's order (sorted by name) with, for each, the index of its
@@ -99,6 +100,9 @@ func (s *slab[T]) run(k int) []T {
 
 func (s *slab[T]) reset() { s.n = 0 }
 
+// free lets the chunks go.
+func (s *slab[T]) free() { *s = slab[T]{} }
+
 // familySink builds the families a collector sends and encodes them at each flush.
 type familySink struct {
 	layouts map[*prometheus.Desc]*layout
@@ -110,23 +114,53 @@ type familySink struct {
 	index map[*prometheus.Desc]*dto.MetricFamily // nil for a family left out by keep
 	sent  map[*prometheus.Desc]bool
 
+	// pairs holds each label pair made, by its name and value, from scrape to scrape: a
+	// target's pair serves every family and every scrape (5,000 targets make some 165,000
+	// series but 5,000 target pairs). Emptied when past maxPairs.
+	pairs map[pairKey]*dto.LabelPair
+
 	metrics  slab[dto.Metric]
-	pairs    slab[dto.LabelPair]
 	labels   slab[*dto.LabelPair]
-	values   slab[string]
 	floats   slab[float64]
 	gauges   slab[dto.Gauge]
 	counters slab[dto.Counter]
 	families slab[dto.MetricFamily]
 }
 
+// pairKey names a label pair: the name's string in its layout, and the value.
+type pairKey struct {
+	name  *string
+	value string
+}
+
+// maxPairs bounds the label pairs a sink keeps between scrapes.
+const maxPairs = 1 << 17
+
 func (fs *familySink) begin(keep func(string) bool, encode func(*dto.MetricFamily) error) {
 	fs.keep, fs.encode, fs.err = keep, encode, nil
 	if fs.index == nil {
 		fs.index = map[*prometheus.Desc]*dto.MetricFamily{}
 		fs.sent = map[*prometheus.Desc]bool{}
+		fs.pairs = map[pairKey]*dto.LabelPair{}
 	}
 	clear(fs.sent)
+	if len(fs.pairs) > maxPairs {
+		clear(fs.pairs)
+	}
+}
+
+// pair is the label pair of name and value, made once.
+func (fs *familySink) pair(name *string, value string) *dto.LabelPair {
+	if p := fs.pairs[pairKey{name, value}]; p != nil {
+		return p
+	}
+	v := value
+	if !utf8.ValidString(v) {
+		v = strings.ToValidUTF8(v, "\uFFFD")
+	}
+	p := &dto.LabelPair{Name: name, Value: &v}
+	fs.pairs[pairKey{name, value}] = p
+	return p
 }
 
 // family returns the family of d's series (nil: left out, or the sink failed).
@@ -179,14 +213,7 @@ func (fs *familySink) metric(d *prometheus.Desc, t dto.MetricType, labels []stri
 			m.Label[k] = l.constant
 			continue
 		}
-		v := fs.values.next()
-		*v = labels[i]
-		if !utf8.ValidString(*v) {
-			*v = strings.ToValidUTF8(*v, "\uFFFD")
-		}
-		p := fs.pairs.next()
-		p.Name, p.Value = l.names[k], v
-		m.Label[k] = p
+		m.Label[k] = fs.pair(l.names[k], labels[i])
 	}
 	mf.Metric = append(mf.Metric, m)
 	return m
@@ -248,10 +275,22 @@ func (fs *familySink) flush() {
 	}
 	fs.open = fs.open[:0]
 	clear(fs.index)
-	for _, r := range []interface{ reset() }{&fs.metrics, &fs.pairs, &fs.labels, &fs.values, &fs.floats,
-		&fs.gauges, &fs.counters, &fs.families} {
+	for _, r := range []interface{ reset() }{&fs.metrics, &fs.labels, &fs.floats, &fs.gauges, &fs.counters, &fs.families} {
 		r.reset()
 	}
+}
+
+// end lets a scrape's storage go, keeping the label pairs: between scrapes the process
+// holds no more than those.
+func (fs *familySink) end() {
+	fs.keep, fs.encode = nil, nil
+	fs.open = nil
+	fs.metrics.free()
+	fs.labels.free()
+	fs.floats.free()
+	fs.gauges.free()
+	fs.counters.free()
+	fs.families.free()
 }
 
 func b2i(b bool) int {
@@ -264,16 +303,18 @@ func b2i(b bool) int {
 // Stream sends the collector's series, family by family, to encode, leaving out the
 // families keep refuses (nil keeps every one); it stops at the first error of encode.
 // Families appear once each, every series of a family in the order Collect sends them.
+// Scrapes at the same time take turns.
 func (c *Collector) Stream(keep func(name string) bool, encode func(*dto.MetricFamily) error) error {
-	fs, _ := c.sinks.Get().(*familySink)
-	if fs == nil {
-		fs = &familySink{layouts: c.layouts}
+	c.sinkMu.Lock()
+	defer c.sinkMu.Unlock()
+	if c.sink == nil {
+		c.sink = &familySink{layouts: c.layouts}
 	}
+	fs := c.sink
 	fs.begin(keep, encode)
 	c.collect(emit{fs: fs, descs: c.descs})
 	fs.flush()
 	err := fs.err
-	fs.keep, fs.encode = nil, nil
-	c.sinks.Put(fs)
+	fs.end()
 	return err
 }
