@@ -11,9 +11,11 @@ import (
 	"unicode/utf8"
 )
 
-// The status page's targets table, a page at a time: the targets with a problem first, then
-// the others, each by name; a filter on the name or address. Only the targets shown have
-// their daily bars and sparklines read.
+// The status page's targets table, a page at a time; a filter on the name or address. When
+// the targets fit on one page they keep the config's order, as they always have; when they
+// need more, those with a problem come first, so that none is left on a later page, then
+// the others, each group by name. Only the targets shown have their daily bars and
+// sparklines read.
 
 // pageSize is how many targets a page of the status page shows: with each target's 90-day
 // bar and sparkline, about 20 KB of HTML a target.
@@ -56,7 +58,7 @@ type targetList struct {
 	Shown   []targetView // the targets of this page, with their heavy parts
 	Total   int          // configured targets
 	Matched int          // of them, those the filter keeps
-	Problem int          // of them, those with a problem (listed first)
+	Problem int          // of them, those with a problem (listed first when there are pages)
 	Query   string       // the filter, "" when none
 	Page    int
 	Pages   int // at least 1
@@ -138,15 +140,17 @@ func listTargets(all []targetView, q listQuery) (*targetList, error) {
 			l.Counts = append(l.Counts, stateCount{s.code, s.word, s.class, n})
 		}
 	}
-	ranks := make(map[*targetView]int, len(kept))
-	for _, v := range kept {
-		ranks[v] = v.Rank()
-	}
-	slices.SortStableFunc(kept, func(a, b *targetView) int {
-		return cmp.Or(cmp.Compare(ranks[a], ranks[b]), strings.Compare(a.Name, b.Name))
-	})
 	l.Matched = len(kept)
 	l.Pages = max(1, (len(kept)+pageSize-1)/pageSize)
+	if l.Pages > 1 {
+		ranks := make(map[*targetView]int, len(kept))
+		for _, v := range kept {
+			ranks[v] = v.Rank()
+		}
+		slices.SortStableFunc(kept, func(a, b *targetView) int {
+			return cmp.Or(cmp.Compare(ranks[a], ranks[b]), strings.Compare(a.Name, b.Name))
+		})
+	}
 	if q.page > l.Pages {
 		return nil, errNoPage{q.page, l.Pages}
 	}

@@ -15,7 +15,8 @@ import (
 	"github.com/creditwatch/creditwatch/internal/metrics"
 )
 
-// The targets table's order: those with a problem first, the worst first, each by name.
+// The targets table's order, when there are pages: those with a problem first, the worst
+// first, each by name. On one page, the config's order.
 func TestListTargetsOrder(t *testing.T) {
 	view := func(name, state, content, cert string, open int64) targetView {
 		return targetView{Name: name, URL: "https://" + name + ".example.gov.cn/", State: targetState{Code: state},
@@ -34,17 +35,20 @@ func TestListTargetsOrder(t *testing.T) {
 		view("expiring", StateUp, "up", "risk", 0), // a certificate expiring soon is no problem yet
 		view("new", StateUnknown, "unknown", "unknown", 0),
 	}
+	names := func(l *targetList) []string {
+		var out []string
+		for _, v := range l.Shown {
+			out = append(out, v.Name)
+		}
+		return out
+	}
 	l, err := listTargets(all, listQuery{page: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, v := range l.Shown {
-		got = append(got, v.Name)
-	}
-	want := []string{"defaced", "down-b", "failing", "recovering", "expired", "stale", "waf", "alpha", "expiring", "new", "zeta"}
-	if !slices.Equal(got, want) {
-		t.Errorf("order %v, want %v", got, want)
+	if got, want := names(l), []string{"zeta", "alpha", "waf", "stale", "down-b", "failing", "recovering", "defaced", "expired",
+		"expiring", "new"}; !slices.Equal(got, want) {
+		t.Errorf("one page: %v, want the config's order %v", got, want)
 	}
 	if l.Problem != 7 || l.Total != 11 || l.Matched != 11 || l.Content != 2 || l.Pages != 1 || l.Nav != nil {
 		t.Errorf("list: %+v", l)
@@ -55,6 +59,20 @@ func TestListTargetsOrder(t *testing.T) {
 	}
 	if want := map[string]int{StateUp: 6, StateDown: 2, StateRecovering: 1, StateChallenged: 1, StateUnknown: 1}; fmt.Sprint(counts) != fmt.Sprint(want) {
 		t.Errorf("counts %v, want %v", counts, want)
+	}
+	// With more than a page of them.
+	for i := range pageSize {
+		all = append(all, view(fmt.Sprintf("m-%02d", i), StateUp, "up", "up", 0))
+	}
+	if l, err = listTargets(all, listQuery{page: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(l)[:13], []string{"defaced", "down-b", "failing", "recovering", "expired", "stale", "waf", "alpha",
+		"expiring", "m-00", "m-01", "m-02", "m-03"}; !slices.Equal(got, want) || l.Pages != 2 {
+		t.Errorf("two pages: %v…, want %v…", got, want)
+	}
+	if l, err = listTargets(all, listQuery{page: 2}); err != nil || !slices.Equal(names(l), []string{"m-16", "m-17", "m-18", "m-19", "m-20", "m-21", "m-22", "m-23", "m-24", "new", "zeta"}) {
+		t.Errorf("page 2: %v, %v", names(l), err)
 	}
 	if all[0].Name != "zeta" {
 		t.Error("listing reordered the targets it was given")
@@ -221,6 +239,12 @@ func TestStatusPagePaged(t *testing.T) {
 	}
 	slices.Sort(rest)
 	order := append([]string{"credit-portal", "site-07", "site-31", "site-42", "site-50", "waf-page"}, rest...)
+	var sites []string
+	for _, name := range order {
+		if strings.HasPrefix(name, "site-") {
+			sites = append(sites, name)
+		}
+	}
 
 	r := do(p, "/")
 	if r.code != 200 {
@@ -230,7 +254,7 @@ func TestStatusPagePaged(t *testing.T) {
 		t.Errorf("page 1 shows %v,\nwant %v", got, order[:pageSize])
 	}
 	for _, want := range []string{`<span class="down" data-count="down">不可访问 1</span>`, `data-count="recovering">恢复确认中 1`,
-		`data-count="up">正常 56`, `data-count="content">页面内容异常 2`, "共 60 个目标，本页列出第 1–25 个（第 1 / 3 页）",
+		`data-count="up">正常 56`, `data-count="content">页面内容异常 2`, "共 60 个目标，每页 25 个，本页为第 1–25 个（第 1 / 3 页）。有问题的目标",
 		`<a href="/?page=2#targets" rel="next">下一页</a>`, `<b aria-current="page">1</b>`,
 		`<a class="name" href="/targets/site-07">site-07</a>`} {
 		if !strings.Contains(r.body, want) {
@@ -259,9 +283,11 @@ func TestStatusPagePaged(t *testing.T) {
 		shown []string
 		has   string
 	}{
-		{"/?page=3", 200, order[50:], "本页列出第 51–60 个（第 3 / 3 页）"},
-		{"/?q=SITE-4", 200, []string{"site-42", "site-40", "site-41", "site-43", "site-44", "site-45", "site-46", "site-47", "site-48", "site-49"},
-			"名称或地址含“SITE-4”的目标共 10 个"},
+		{"/?page=3", 200, order[50:], "每页 25 个，本页为第 51–60 个（第 3 / 3 页）"},
+		{"/?q=site&page=2", 200, sites[25:50], "名称或地址含“site”的目标共 56 个，每页 25 个，本页为第 26–50 个（第 2 / 3 页）"},
+		// One page of them: the config's order.
+		{"/?q=SITE-4", 200, []string{"site-40", "site-41", "site-42", "site-43", "site-44", "site-45", "site-46", "site-47", "site-48", "site-49"},
+			"名称或地址含“SITE-4”的目标共 10 个；点击名称查看详情"},
 		{"/?q=example.gov.cn/news", 200, []string{"news"}, "共 1 个"},
 		{"/?q=nothing-like-it", 200, nil, "没有名称或地址含“nothing-like-it”的监测目标"},
 		{"/?page=4", 404, nil, "没有第 4 页：共 3 页"},
