@@ -202,13 +202,6 @@ func (p *statusPage) apiStatus(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// statusJSON is the answer of /api/v1/status with every target, data gathered in full.
-func statusJSON(d *statusData) apiStatus {
-	out := statusJSONOf(d, d.Targets)
-	out.TargetsTotal, out.TargetsLimit = len(d.Targets), max(len(d.Targets), defaultLimit)
-	return out
-}
-
 // targetJSON is one target's object of the API.
 func targetJSON(t *targetView) apiTarget {
 	at := apiTarget{Name: t.Name, URL: t.URL, State: t.State.Code, StateText: t.State.Word, StateNote: t.State.Note,

@@ -160,19 +160,6 @@ func (g *gatherer) prepare(ctx context.Context) (*card.Card, error) {
 	return c, nil
 }
 
-// gather reads the whole status page's data, every target's daily bar and sparkline
-// included.
-func (g *gatherer) gather(ctx context.Context) (*statusData, error) {
-	d, err := g.summary(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := g.detail(ctx, d.Targets, true); err != nil {
-		return nil, err
-	}
-	return d, nil
-}
-
 // summary reads the status page's data but for the targets' heavy parts: the card, the
 // targets' states and uptimes, the incidents, imports, publicity records and next steps.
 func (g *gatherer) summary(ctx context.Context) (*statusData, error) {
