@@ -356,9 +356,12 @@ func (c *settledCache[K, V]) settled(ctx context.Context, from, settled time.Tim
 		}
 	}
 	for start, group := range need {
-		got, err := fetch(ctx, time.UnixMilli(start).In(from.Location()), settled, group)
-		if err != nil {
-			return err
+		var got map[string]map[K]V
+		if a := time.UnixMilli(start).In(from.Location()); a.Before(settled) {
+			var err error
+			if got, err = fetch(ctx, a, settled, group); err != nil {
+				return err
+			}
 		}
 		for _, name := range group {
 			m := make(map[K]V, len(got[name])+HistoryDays)
