@@ -167,8 +167,8 @@ type DayStats struct {
 // ProbeDays returns per-target, per-day probe counts and mean durations for [from, to),
 // from the rollups where the probes are rolled up and raw rows for the rest.
 // China has kept UTC+8 all year since 1991, so a day is an 8-hour shift of UTC.
-func (l *Ledger) ProbeDays(ctx context.Context, from, to time.Time) ([]DayStats, error) {
-	sums, err := l.probeSums(ctx, sumQuery{from: ms(from), to: ms(to), buckets: buckets{origin: -shanghaiMS, width: dayMS}})
+func (l *Ledger) ProbeDays(ctx context.Context, from, to time.Time, targets ...string) ([]DayStats, error) {
+	sums, err := l.probeSums(ctx, sumQuery{from: ms(from), to: ms(to), buckets: buckets{origin: -shanghaiMS, width: dayMS}, targets: targets})
 	if err != nil {
 		return nil, fmt.Errorf("counting probes by day: %w", err)
 	}

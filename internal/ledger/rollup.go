@@ -21,10 +21,12 @@ package ledger
 // in the transaction that inserts it, so no path that writes probes needs to know.
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -331,8 +333,9 @@ func (s *ProbeSum) add(o ProbeSum) {
 type sumQuery struct {
 	from, to int64
 	buckets
-	target               string // "": every target
-	byVantage, byOutcome bool   // keep vantages and outcomes apart
+	target               string   // "": every target
+	targets              []string // and if any, only these
+	byVantage, byOutcome bool     // keep vantages and outcomes apart
 }
 
 // probeSums is the one way figures read probes: the rollups for the time rolled up, raw
@@ -348,30 +351,49 @@ func (l *Ledger) probeSums(ctx context.Context, q sumQuery) ([]ProbeSum, error) 
 	if err != nil {
 		return nil, err
 	}
-	sums := map[ProbeSum]*ProbeSum{}
+	sums := &sumSet{at: map[sumKey]int{}}
 	for _, p := range plan(st, q.from, q.to, q.buckets) {
 		if err := readPiece(ctx, tx, p, q, sums); err != nil {
 			return nil, err
 		}
 	}
-	out := make([]ProbeSum, 0, len(sums))
-	for _, s := range sums {
-		out = append(out, *s)
+	// Sorted by position, not moved about: a sum is 88 bytes, and there may be 100,000.
+	order := make([]int32, len(sums.all))
+	for i := range order {
+		order[i] = int32(i)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Target != b.Target {
-			return a.Target < b.Target
-		}
-		if a.Bucket != b.Bucket {
-			return a.Bucket < b.Bucket
-		}
-		if a.Vantage != b.Vantage {
-			return a.Vantage < b.Vantage
-		}
-		return a.Outcome < b.Outcome
+	slices.SortFunc(order, func(i, j int32) int {
+		a, b := &sums.all[i], &sums.all[j]
+		return cmp.Or(strings.Compare(a.Target, b.Target), cmp.Compare(a.Bucket, b.Bucket), strings.Compare(a.Vantage, b.Vantage),
+			strings.Compare(a.Outcome, b.Outcome))
 	})
+	out := make([]ProbeSum, len(order))
+	for k, i := range order {
+		out[k] = sums.all[i]
+	}
 	return out, nil
+}
+
+// sumKey is what a ProbeSum sums by.
+type sumKey struct {
+	target, vantage, outcome string
+	bucket                   int64
+}
+
+// sumSet gathers sums by key.
+type sumSet struct {
+	all []ProbeSum
+	at  map[sumKey]int // index in all
+}
+
+func (s *sumSet) add(p ProbeSum) {
+	k := sumKey{p.Target, p.Vantage, p.Outcome, p.Bucket}
+	if i, ok := s.at[k]; ok {
+		s.all[i].add(p)
+		return
+	}
+	s.at[k] = len(s.all)
+	s.all = append(s.all, p)
 }
 
 // probed reports whether a probe of the outcome started in [from, to), from the same
@@ -402,8 +424,18 @@ func (l *Ledger) probed(ctx context.Context, from, to time.Time, outcome string)
 	return false, nil
 }
 
+// maxTargetsIn is the most targets a sumQuery names in its SQL; with more, every target is
+// read and the others are left out as rows come.
+const maxTargetsIn = 500
+
 // readPiece adds one piece's sums to sums.
-func readPiece(ctx context.Context, tx *sql.Tx, p piece, q sumQuery, sums map[ProbeSum]*ProbeSum) error {
+//
+// A rollup table whose unit is the bucket's width (days by day, quarter-hours by
+// quarter-hour) is grouped by its key's order (start, target, vantage, outcome), which
+// SQLite reads in order from the primary key and sums as it goes; grouped by bucket and
+// target instead, it would sort every row first (for the 90 days of 1,000 targets, about
+// three quarters of a second more).
+func readPiece(ctx context.Context, tx *sql.Tx, p piece, q sumQuery, sums *sumSet) error {
 	t, cols := "start", `SUM(probes), SUM(failed), SUM(duration_ns), MAX(max_seconds), SUM(good_ns), MAX(good_max_seconds)`
 	table := p.table
 	if table == "" {
@@ -422,14 +454,39 @@ func readPiece(ctx context.Context, tx *sql.Tx, p piece, q sumQuery, sums map[Pr
 	if q.byOutcome {
 		outcome = "outcome"
 	}
+	group := `target, 2, 3, b`
+	if unitOf(p.table) == q.width && q.width > 0 {
+		group = `start, target`
+		switch {
+		case q.byOutcome:
+			// The key's order needs the vantage before the outcome: the vantages kept
+			// apart here are summed up below unless asked for.
+			vantage, group = "vantage", group+`, vantage, outcome`
+		case q.byVantage:
+			group += `, vantage`
+		}
+	}
 	where := t + ` >= ? AND ` + t + ` < ?`
 	args := []any{p.from, p.to}
 	if q.target != "" {
 		where += ` AND target = ?`
 		args = append(args, q.target)
 	}
+	var only map[string]bool
+	switch n := len(q.targets); {
+	case n > maxTargetsIn:
+		only = make(map[string]bool, n)
+		for _, t := range q.targets {
+			only[t] = true
+		}
+	case n > 0:
+		where += ` AND target IN (?` + strings.Repeat(`, ?`, n-1) + `)`
+		for _, t := range q.targets {
+			args = append(args, t)
+		}
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT target, `+vantage+`, `+outcome+`, `+bucket+` AS b, `+cols+`
-		FROM `+table+` WHERE `+where+` GROUP BY target, 2, 3, b`, args...)
+		FROM `+table+` WHERE `+where+` GROUP BY `+group, args...)
 	if err != nil {
 		return fmt.Errorf("reading probes from %s: %w", table, err)
 	}
@@ -440,14 +497,25 @@ func readPiece(ctx context.Context, tx *sql.Tx, p piece, q sumQuery, sums map[Pr
 			&s.GoodNS, &s.GoodMaxSeconds); err != nil {
 			return err
 		}
-		k := ProbeSum{Target: s.Target, Vantage: s.Vantage, Outcome: s.Outcome, Bucket: s.Bucket}
-		if have := sums[k]; have != nil {
-			have.add(s)
-		} else {
-			sums[k] = &s
+		if only != nil && !only[s.Target] {
+			continue
 		}
+		if !q.byVantage {
+			s.Vantage = ""
+		}
+		sums.add(s)
 	}
 	return rows.Err()
+}
+
+// unitOf is the unit of a rollup table in milliseconds, 0 for the raw probes.
+func unitOf(table string) int64 {
+	for _, lv := range levels {
+		if lv.table == table {
+			return lv.unit
+		}
+	}
+	return 0
 }
 
 // Retention says what the ledger keeps of the probes, and how it rolls them up.

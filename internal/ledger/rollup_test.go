@@ -88,9 +88,13 @@ func figures(t *testing.T, l *Ledger, aligned bool) string {
 		rt, err := l.ResponseTimes(ctx, day.Add(12*time.Hour), histTo, b)
 		must("response times by "+b.String(), rt, err)
 	}
+	days, err = l.ProbeDays(ctx, day, histTo.Add(24*time.Hour), "mirror", "flaky")
+	must("days of mirror and flaky", days, err)
 	// Quarter-hours are kept as long as raw rows: the tests keep a day of them.
 	rt, err := l.ResponseTimes(ctx, t0.Add(27*time.Hour), histTo, 15*time.Minute)
 	must("response times by 15m", rt, err)
+	rt, err = l.ResponseTimes(ctx, t0.Add(27*time.Hour), histTo, 15*time.Minute, "mirror")
+	must("response times of mirror by 15m", rt, err)
 	tot, err := l.Totals(ctx)
 	must("totals", tot, err)
 	n, err := l.CountProbes(ctx, "")
@@ -210,6 +214,62 @@ func TestRollupsReadAsRawRows(t *testing.T) {
 		t.Errorf("again: %+v, %v", done, err)
 	}
 	sameFigures(t, "again", figures(t, l, true), rawAligned)
+}
+
+// Reading some targets gives what reading them all gives of those targets: named in the
+// query, or, past maxTargetsIn names, left out as the rows come; from raw rows and from
+// rollups.
+func TestProbeSumsOfSomeTargets(t *testing.T) {
+	l := openTemp(t, filepath.Join(t.TempDir(), "l.db"))
+	writeHistory(t, l)
+	ctx := context.Background()
+	day := histFrom.Truncate(24 * time.Hour).Add(-8 * time.Hour)
+	many := []string{"flaky", "mirror"}
+	for i := len(many); i <= maxTargetsIn; i++ {
+		many = append(many, fmt.Sprintf("absent-%03d", i))
+	}
+	check := func(when string) {
+		t.Helper()
+		allDays, err := l.ProbeDays(ctx, day, histTo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		allTimes, err := l.ResponseTimes(ctx, t0.Add(27*time.Hour), histTo, 15*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, names := range [][]string{{"mirror"}, {"flaky", "mirror", "absent"}, many} {
+			keep := map[string]bool{}
+			for _, n := range names {
+				keep[n] = true
+			}
+			var wantDays []DayStats
+			for _, d := range allDays {
+				if keep[d.Target] {
+					wantDays = append(wantDays, d)
+				}
+			}
+			gotDays, err := l.ProbeDays(ctx, day, histTo, names...)
+			if err != nil || len(wantDays) == 0 || !reflect.DeepEqual(gotDays, wantDays) {
+				t.Errorf("%s, days of %d targets: %v\n%v\nwant\n%v", when, len(names), err, gotDays, wantDays)
+			}
+			var wantTimes []ResponseBucket
+			for _, b := range allTimes {
+				if keep[b.Target] {
+					wantTimes = append(wantTimes, b)
+				}
+			}
+			gotTimes, err := l.ResponseTimes(ctx, t0.Add(27*time.Hour), histTo, 15*time.Minute, names...)
+			if err != nil || len(wantTimes) == 0 || !reflect.DeepEqual(gotTimes, wantTimes) {
+				t.Errorf("%s, response times of %d targets: %v, %d buckets, want %d", when, len(names), err, len(gotTimes), len(wantTimes))
+			}
+		}
+	}
+	check("raw rows")
+	if _, err := l.RunRetention(ctx, histTo.Add(time.Hour), Retention{Lag: 90 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	check("rolled up")
 }
 
 func (l *Ledger) rawRows(ctx context.Context) (int, error) {

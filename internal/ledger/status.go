@@ -23,11 +23,11 @@ type ResponseBucket struct {
 // ResponseTimes groups the probes started in [from, to) by target and bucket (buckets of
 // the given width from from), by target and start. Buckets of whole quarter-hours, hours or
 // days that begin at one are read from the rollups where the probes are rolled up.
-func (l *Ledger) ResponseTimes(ctx context.Context, from, to time.Time, bucket time.Duration) ([]ResponseBucket, error) {
+func (l *Ledger) ResponseTimes(ctx context.Context, from, to time.Time, bucket time.Duration, targets ...string) ([]ResponseBucket, error) {
 	if bucket < time.Millisecond {
 		return nil, fmt.Errorf("response times: bucket %s is too small", bucket)
 	}
-	sums, err := l.probeSums(ctx, sumQuery{from: ms(from), to: ms(to), buckets: buckets{origin: ms(from), width: bucket.Milliseconds()}})
+	sums, err := l.probeSums(ctx, sumQuery{from: ms(from), to: ms(to), buckets: buckets{origin: ms(from), width: bucket.Milliseconds()}, targets: targets})
 	if err != nil {
 		return nil, fmt.Errorf("reading response times: %w", err)
 	}

@@ -22,13 +22,20 @@ import (
 // Asia/Shanghai; a time or a ratio that does not exist is null, never a zero.
 
 type apiStatus struct {
-	GeneratedAt string            `json:"generated_at"`
-	PeriodStart string            `json:"period_start"`
-	City        string            `json:"city"`
-	Headline    string            `json:"headline"`
-	Targets     []apiTarget       `json:"targets"`
-	Imports     apiImports        `json:"imports"`
-	Publicity   *apiPublicityList `json:"publicity"`
+	GeneratedAt string      `json:"generated_at"`
+	PeriodStart string      `json:"period_start"`
+	City        string      `json:"city"`
+	Headline    string      `json:"headline"`
+	Targets     []apiTarget `json:"targets"`
+	// The targets are a page of those the filter keeps (state, q), in config order:
+	// targets_total of them, from targets_offset, at most targets_limit; targets_next asks
+	// for the next page, null after the last.
+	TargetsTotal  int               `json:"targets_total"`
+	TargetsOffset int               `json:"targets_offset"`
+	TargetsLimit  int               `json:"targets_limit"`
+	TargetsNext   *string           `json:"targets_next"`
+	Imports       apiImports        `json:"imports"`
+	Publicity     *apiPublicityList `json:"publicity"`
 	// Outages are the outages scored in the period, newest first.
 	Outages []incident.OutageJSON `json:"outages"`
 }
@@ -133,8 +140,15 @@ func stampPtr(t time.Time) *string {
 	return &s
 }
 
-func (p *statusPage) serveJSON(w http.ResponseWriter, r *http.Request, build func(*statusData) any) {
-	d, err := p.gatherer().gather(r.Context())
+// serveJSON answers what build makes of the status data (without the targets' heavy
+// parts), or the error.
+func (p *statusPage) serveJSON(w http.ResponseWriter, r *http.Request, build func(*gatherer, *statusData) (any, error)) {
+	g := p.gatherer()
+	d, err := g.summary(r.Context())
+	var v any
+	if err == nil {
+		v, err = build(g, d)
+	}
 	if errors.Is(err, errNoCard) {
 		apiError(w, http.StatusServiceUnavailable, "评分尚未完成，请稍后再试")
 		return
@@ -144,7 +158,7 @@ func (p *statusPage) serveJSON(w http.ResponseWriter, r *http.Request, build fun
 		apiError(w, http.StatusInternalServerError, "读取台账失败")
 		return
 	}
-	writeAPI(w, http.StatusOK, build(d))
+	writeAPI(w, http.StatusOK, v)
 }
 
 func writeAPI(w http.ResponseWriter, code int, v any) {
@@ -161,48 +175,78 @@ func apiError(w http.ResponseWriter, code int, msg string) {
 }
 
 func (p *statusPage) apiStatus(w http.ResponseWriter, r *http.Request) {
-	p.serveJSON(w, r, func(d *statusData) any { return statusJSON(d) })
+	q, err := parseStatusQuery(r.URL.Query())
+	if err != nil {
+		apiError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	p.serveJSON(w, r, func(g *gatherer, d *statusData) (any, error) {
+		var kept []targetView
+		for i := range d.Targets {
+			if q.keeps(&d.Targets[i]) {
+				kept = append(kept, d.Targets[i])
+			}
+		}
+		total := len(kept)
+		kept = kept[min(q.offset, total):min(q.offset+q.limit, total)]
+		if err := g.detail(r.Context(), kept, q.days); err != nil {
+			return nil, err
+		}
+		out := statusJSONOf(d, kept)
+		out.TargetsTotal, out.TargetsOffset, out.TargetsLimit = total, q.offset, q.limit
+		if q.offset+q.limit < total {
+			next := q.next()
+			out.TargetsNext = &next
+		}
+		return out, nil
+	})
 }
 
-func statusJSON(d *statusData) apiStatus {
+// targetJSON is one target's object of the API.
+func targetJSON(t *targetView) apiTarget {
+	at := apiTarget{Name: t.Name, URL: t.URL, State: t.State.Code, StateText: t.State.Word, StateNote: t.State.Note,
+		OpenSince: stampPtr(t.OpenSince), Uptime: apiUptime{t.Uptime24h, t.Uptime30d, t.UptimePeriod},
+		CertExpiry: stampPtr(t.CertExpiry), IncidentsTotal: t.Incidents, RiskTotal: t.Risks, Days: make([]apiDay, 0, len(t.Days))}
+	if t.OpenIncident != 0 {
+		id := t.OpenIncident
+		at.OpenIncident = &id
+	}
+	if !t.LastProbe.IsZero() {
+		at.LastProbe = &apiProbe{At: clock.Stamp(t.LastProbe), Outcome: t.Outcome, OutcomeZH: zh.OutcomeName(t.Outcome),
+			StatusCode: t.StatusCode, Seconds: t.Seconds, Error: t.LastError, ErrorZH: zh.ErrorText(t.LastError)}
+	}
+	if !t.CertExpiry.IsZero() {
+		days := t.CertDays
+		at.CertDaysLeft = &days
+	}
+	for _, dc := range t.Days {
+		ad := apiDay{Date: dc.Date, Status: dc.Class, Uptime: dc.Uptime, WatchedSeconds: dc.Watched.Seconds(),
+			DownSeconds: dc.Down.Seconds(), Probes: dc.Probes, Failed: dc.Failed}
+		if dc.Probes > dc.Failed {
+			m := dc.MeanSeconds
+			ad.MeanSeconds = &m
+		}
+		at.Days = append(at.Days, ad)
+	}
+	s := t.Spark
+	at.ResponseTimes = apiResponseTime{From: clock.Stamp(s.From), To: clock.Stamp(s.To), BucketSeconds: s.BucketMinutes * 60,
+		Probes: s.Probes, Failed: s.Failed}
+	if s.HaveMeasurement {
+		mean, most := s.MeanMS/1000, s.MaxMS/1000
+		at.ResponseTimes.MeanSeconds, at.ResponseTimes.MaxSeconds = &mean, &most
+	}
+	return at
+}
+
+// statusJSONOf is the answer of /api/v1/status with the targets given.
+func statusJSONOf(d *statusData, targets []targetView) apiStatus {
 	out := apiStatus{GeneratedAt: clock.Stamp(d.Now), PeriodStart: clock.Stamp(d.PeriodStart), City: d.City, Headline: d.Headline,
-		Targets: []apiTarget{}, Outages: []incident.OutageJSON{}}
+		Targets: make([]apiTarget, 0, len(targets)), Outages: []incident.OutageJSON{}}
 	for _, o := range d.Scored {
 		out.Outages = append(out.Outages, o.JSON())
 	}
-	for _, t := range d.Targets {
-		at := apiTarget{Name: t.Name, URL: t.URL, State: t.State.Code, StateText: t.State.Word, StateNote: t.State.Note,
-			OpenSince: stampPtr(t.OpenSince), Uptime: apiUptime{t.Uptime24h, t.Uptime30d, t.UptimePeriod},
-			CertExpiry: stampPtr(t.CertExpiry), IncidentsTotal: t.Incidents, RiskTotal: t.Risks, Days: []apiDay{}}
-		if t.OpenIncident != 0 {
-			id := t.OpenIncident
-			at.OpenIncident = &id
-		}
-		if !t.LastProbe.IsZero() {
-			at.LastProbe = &apiProbe{At: clock.Stamp(t.LastProbe), Outcome: t.Outcome, OutcomeZH: zh.OutcomeName(t.Outcome),
-				StatusCode: t.StatusCode, Seconds: t.Seconds, Error: t.LastError, ErrorZH: zh.ErrorText(t.LastError)}
-		}
-		if !t.CertExpiry.IsZero() {
-			days := t.CertDays
-			at.CertDaysLeft = &days
-		}
-		for _, dc := range t.Days {
-			ad := apiDay{Date: dc.Date, Status: dc.Class, Uptime: dc.Uptime, WatchedSeconds: dc.Watched.Seconds(),
-				DownSeconds: dc.Down.Seconds(), Probes: dc.Probes, Failed: dc.Failed}
-			if dc.Probes > dc.Failed {
-				m := dc.MeanSeconds
-				ad.MeanSeconds = &m
-			}
-			at.Days = append(at.Days, ad)
-		}
-		s := t.Spark
-		at.ResponseTimes = apiResponseTime{From: clock.Stamp(s.From), To: clock.Stamp(s.To), BucketSeconds: s.BucketMinutes * 60,
-			Probes: s.Probes, Failed: s.Failed}
-		if s.HaveMeasurement {
-			mean, most := s.MeanMS/1000, s.MaxMS/1000
-			at.ResponseTimes.MeanSeconds, at.ResponseTimes.MaxSeconds = &mean, &most
-		}
-		out.Targets = append(out.Targets, at)
+	for i := range targets {
+		out.Targets = append(out.Targets, targetJSON(&targets[i]))
 	}
 	out.Imports = apiImports{Sources: []apiSource{}, RejectedTotal: d.Imports.RejectedTotal, Rejected: []apiRejected{}}
 	for _, s := range d.Imports.Sources {
@@ -275,7 +319,7 @@ type apiAction struct {
 }
 
 func (p *statusPage) apiScore(w http.ResponseWriter, r *http.Request) {
-	p.serveJSON(w, r, func(d *statusData) any { return scoreJSON(d) })
+	p.serveJSON(w, r, func(_ *gatherer, d *statusData) (any, error) { return scoreJSON(d), nil })
 }
 
 func scoreJSON(d *statusData) apiScore {

@@ -98,18 +98,22 @@ func (p *statusPage) badgeUptime(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "window 应为 24h、30d 或 period", http.StatusBadRequest)
 		return
 	}
-	d, err := p.gatherer().gather(r.Context())
+	// The uptimes alone: no daily bar, no sparkline.
+	g := p.gatherer()
+	var views []targetView
+	_, err := g.prepare(r.Context())
+	if err == nil {
+		views, err = g.targetViews(r.Context())
+	}
 	if err != nil && !errors.Is(err, errNoCard) {
 		p.log.Error("badge: reading the ledger failed", zap.Error(err))
 		http.Error(w, "读取台账失败", http.StatusInternalServerError)
 		return
 	}
 	var ratio *float64
-	if d != nil {
-		for _, t := range d.Targets {
-			if t.Name == name {
-				ratio = map[string]*float64{"": t.Uptime30d, "30d": t.Uptime30d, "24h": t.Uptime24h, "period": t.UptimePeriod}[window]
-			}
+	for _, t := range views {
+		if t.Name == name {
+			ratio = map[string]*float64{"": t.Uptime30d, "30d": t.Uptime30d, "24h": t.Uptime24h, "period": t.UptimePeriod}[window]
 		}
 	}
 	writeBadge(w, badgeSVG(name+" "+label, uptimeText(ratio), uptimeColour(ratio)))

@@ -119,7 +119,7 @@ func benchSource(b *testing.B) *fixture {
 func BenchmarkStatusPage(b *testing.B) {
 	f := benchSource(b)
 	view := func(b *testing.B, p *statusPage) {
-		d, err := p.gatherer().gather(context.Background())
+		d, err := p.gatherer().page(context.Background(), listQuery{page: 1})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -184,6 +184,8 @@ func benchSource1000(b *testing.B) *fixture {
 // BenchmarkStatus1000Targets is the status page and /api/v1/status of 1,000 targets over the
 // ledgerbench.Targets1000 ledger (90 days of the bar from rollups and raw rows): the first
 // view after a start (nothing cached) and the views after it, each through the handler.
+// Besides the page (its first page of 25 targets) and the API (its first 100 targets, days
+// included): a target's page and JSON, and the API's every target without their days.
 func BenchmarkStatus1000Targets(b *testing.B) {
 	f := benchSource1000(b)
 	get := func(b *testing.B, h http.Handler, path string) {
@@ -194,8 +196,11 @@ func BenchmarkStatus1000Targets(b *testing.B) {
 		}
 		b.ReportMetric(float64(w.Body.Len()), "bytes")
 	}
-	for _, path := range []string{"/", "/api/v1/status"} {
-		name := map[string]string{"/": "page", "/api/v1/status": "api-status"}[path]
+	for _, c := range []struct{ name, path string }{
+		{"page", "/"}, {"api-status", "/api/v1/status"}, {"target-page", "/targets/" + ledgerbench.Name(500)},
+		{"api-target", "/api/v1/targets/" + ledgerbench.Name(500)}, {"api-status-all-no-days", "/api/v1/status?limit=1000&days=false"},
+	} {
+		name, path := c.name, c.path
 		b.Run(name+"/first-view", func(b *testing.B) {
 			for b.Loop() {
 				get(b, f.handler(), path)

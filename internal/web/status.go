@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/creditwatch/creditwatch/internal/availability"
 	"github.com/creditwatch/creditwatch/internal/clock"
 	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/incident"
@@ -54,9 +55,11 @@ var funcs = template.FuncMap{
 	"rule":         zh.RuleName,
 	"fetchClass":   zh.FetchClassName,
 	"securityKind": zh.SecurityKindName,
+	"before":       func(a, b time.Time) bool { return a.Before(b) },
 }
 
-var statusTmpl = template.Must(template.New("status.html.tmpl").Funcs(funcs).ParseFS(templates, "templates/status.html.tmpl"))
+var statusTmpl = template.Must(template.New("status.html.tmpl").Funcs(funcs).ParseFS(templates, "templates/status.html.tmpl",
+	"templates/shared.tmpl"))
 
 // statusPage serves the status page, its CSV of the records behind the publicity counts,
 // and the JSON API and badges made from the same data.
@@ -80,10 +83,15 @@ type statusData struct {
 	City        string
 	LedgerTitle string
 	Headline    string
-	Targets     []targetView
-	Incidents   []incidentRow
-	Outages     int
-	Quorum      int // vantages that must see a site down at once
+	// Targets are every configured target, in config order, without their heavy parts
+	// (gather adds them to all, a page to those it shows).
+	Targets []targetView
+	// List is the targets table of a page: the targets shown (with their heavy parts), the
+	// page, the filter and the counts; nil but on the page.
+	List      *targetList
+	Incidents []incidentRow
+	Outages   int
+	Quorum    int // vantages that must see a site down at once
 	// Scored are the outages scored in the period, newest first: the incidents of a site's
 	// pages and vantages that count as one, with the vantages that saw each.
 	Scored       []incident.Outage
@@ -125,6 +133,7 @@ type gatherer struct {
 	now         time.Time
 	periodStart time.Time
 	incidents   []ledger.Incident // overlapping the last 90 days and the period, as they stand now
+	times       map[string]availability.Time
 	history     *dayHistory
 	sparks      *sparkHistory
 	issueCache  *issueCache
@@ -135,13 +144,29 @@ func (p *statusPage) gatherer() *gatherer {
 		now: p.svc.Clock().Now(), history: &p.history, sparks: &p.sparks, issueCache: &p.issues}
 }
 
-// gather reads the whole status page's data.
-func (g *gatherer) gather(ctx context.Context) (*statusData, error) {
+// prepare reads what every view needs: the card, and the incidents of the last 90 days and
+// of the period.
+func (g *gatherer) prepare(ctx context.Context) (*card.Card, error) {
 	c := g.store.Card()
 	if c == nil {
 		return nil, errNoCard
 	}
 	g.periodStart = c.From
+	from := earliest(c.From, clock.Day(g.now).AddDate(0, 0, 1-HistoryDays), g.now.Add(-30*24*time.Hour))
+	var err error
+	if g.incidents, err = g.ledger.Incidents(ctx, from, g.now, false); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// summary reads the status page's data but for the targets' heavy parts: the card, the
+// targets' states and uptimes, the incidents, imports, publicity records and next steps.
+func (g *gatherer) summary(ctx context.Context) (*statusData, error) {
+	c, err := g.prepare(ctx)
+	if err != nil {
+		return nil, err
+	}
 	d := &statusData{Now: g.now, PeriodStart: c.From, Card: c.Results, Outages: len(c.Portal.Outages),
 		Quorum: g.cfg.Portal.Incident.Quorum,
 		City:   g.cfg.Assessment.City, LedgerTitle: g.cfg.Assessment.LedgerTitle, Headline: zh.Headline(c.Results)}
@@ -151,33 +176,14 @@ func (g *gatherer) gather(ctx context.Context) (*statusData, error) {
 	if cs := c.Cases; cs != nil && (cs.HaveObjections || cs.HaveRepairs) {
 		d.Cases = cs
 	}
-	from := earliest(c.From, clock.Day(g.now).AddDate(0, 0, 1-HistoryDays), g.now.Add(-30*24*time.Hour))
-	var err error
-	if g.incidents, err = g.ledger.Incidents(ctx, from, g.now, false); err != nil {
-		return nil, err
-	}
 	if d.Targets, err = g.targetViews(ctx); err != nil {
 		return nil, err
 	}
 	g.addContent(d, c)
-	outageOf := map[int64]int64{}
 	for k := len(c.Portal.Outages) - 1; k >= 0; k-- {
-		o := c.Portal.Outages[k]
-		d.Scored = append(d.Scored, o)
-		for _, id := range o.Members {
-			outageOf[id] = o.ID
-		}
+		d.Scored = append(d.Scored, c.Portal.Outages[k])
 	}
-	for _, i := range g.incidents {
-		if i.Open() || !i.EndedAt.Before(d.PeriodStart) {
-			end := i.EndedAt
-			if i.Open() {
-				end = g.now
-			}
-			d.Incidents = append(d.Incidents, incidentRow{Incident: i, Duration: end.Sub(i.StartedAt), Outage: outageOf[i.ID]})
-		}
-	}
-	sort.SliceStable(d.Incidents, func(a, b int) bool { return d.Incidents[a].StartedAt.After(d.Incidents[b].StartedAt) })
+	d.Incidents = g.incidentRows(c, func(i ledger.Incident) bool { return i.Open() || !i.EndedAt.Before(d.PeriodStart) })
 	risks, err := g.ledger.RiskEvents(ctx, d.PeriodStart, g.now)
 	if err != nil {
 		return nil, err
@@ -203,8 +209,41 @@ func (g *gatherer) gather(ctx context.Context) (*statusData, error) {
 	return d, nil
 }
 
+// incidentRows are the incidents read (g.incidents) that keep says to, newest first, with
+// the scored outage each is part of.
+func (g *gatherer) incidentRows(c *card.Card, keep func(ledger.Incident) bool) []incidentRow {
+	outageOf := map[int64]int64{}
+	for _, o := range c.Portal.Outages {
+		for _, id := range o.Members {
+			outageOf[id] = o.ID
+		}
+	}
+	var out []incidentRow
+	for _, i := range g.incidents {
+		if keep(i) {
+			end := i.EndedAt
+			if i.Open() {
+				end = g.now
+			}
+			out = append(out, incidentRow{Incident: i, Duration: end.Sub(i.StartedAt), Outage: outageOf[i.ID]})
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool { return out[a].StartedAt.After(out[b].StartedAt) })
+	return out
+}
+
 func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	d, err := p.gatherer().gather(r.Context())
+	lq, err := parseListQuery(r.URL.Query())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	d, err := p.gatherer().page(r.Context(), lq)
+	var missing errNoPage
+	if errors.As(err, &missing) {
+		http.Error(w, missing.Error(), http.StatusNotFound)
+		return
+	}
 	if errors.Is(err, errNoCard) {
 		http.Error(w, "评分尚未完成，请稍后刷新", http.StatusServiceUnavailable)
 		return

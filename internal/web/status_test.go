@@ -450,18 +450,40 @@ func TestBadgesAreValidSVG(t *testing.T) {
 	}
 }
 
-// The days already settled are read from the ledger once; today's probes are read afresh.
+// The days already settled are read from the ledger once, for the targets shown alone;
+// today's probes are read afresh.
 func TestDayHistory(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	var h dayHistory
+	p := &statusPage{svc: f, log: nilLogger()}
 	from := clock.Day(fixtureNow).AddDate(0, 0, 1-HistoryDays)
-	first, err := h.stats(ctx, f.l, from, fixtureNow, time.Minute)
-	if err != nil {
+	// A probe on the first day of the bar, to be forgotten once the window has moved on.
+	if err := f.l.ImportProbes(ctx, []ledger.Probe{{Target: "credit-portal", StartedAt: from.Add(time.Hour), Outcome: "ok",
+		Interval: time.Second}}); err != nil {
 		t.Fatal(err)
 	}
-	if len(h.days) != HistoryDays-1 {
-		t.Errorf("%d days kept, want every day but today (%d)", len(h.days), HistoryDays-1)
+	stats := func(p *statusPage, names ...string) map[string]units[string, ledger.DayStats] {
+		t.Helper()
+		got, err := p.gatherer().dayStats(ctx, names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	probes := func(m map[string]units[string, ledger.DayStats], target, date string) int {
+		ds, _ := m[target].get(date)
+		return ds.Probes
+	}
+	first := stats(p, "credit-portal")
+	row := p.history.rows["credit-portal"]
+	if len(p.history.rows) != 1 || row == nil || !row.to.Equal(clock.Day(fixtureNow)) {
+		t.Fatalf("kept %d targets, credit-portal's days to %v; want credit-portal's alone, every day but today", len(p.history.rows), row)
+	}
+	if _, ok := row.units["2026-11-27"]; ok {
+		t.Error("today, not settled, is kept")
+	}
+	if probes(first, "credit-portal", clock.Date(from)) != 1 {
+		t.Errorf("the first day of the bar: %d probes", probes(first, "credit-portal", clock.Date(from)))
 	}
 	// A probe of today and one of yesterday recorded now (a backfill): today's shows, the
 	// settled day keeps what it had.
@@ -470,26 +492,29 @@ func TestDayHistory(t *testing.T) {
 		{Target: "credit-portal", StartedAt: today, Outcome: "ok", Interval: time.Second}}); err != nil {
 		t.Fatal(err)
 	}
-	again, err := h.stats(ctx, f.l, from, fixtureNow, time.Minute)
-	if err != nil {
-		t.Fatal(err)
+	again := stats(p, "credit-portal")
+	if probes(again, "credit-portal", "2026-11-27") != probes(first, "credit-portal", "2026-11-27")+1 {
+		t.Errorf("today's probes not read afresh: %d then %d", probes(first, "credit-portal", "2026-11-27"), probes(again, "credit-portal", "2026-11-27"))
 	}
-	if again["2026-11-27"]["credit-portal"].Probes != first["2026-11-27"]["credit-portal"].Probes+1 {
-		t.Errorf("today's probes not read afresh: %v then %v", first["2026-11-27"], again["2026-11-27"])
-	}
-	if again["2026-11-26"]["credit-portal"].Probes != first["2026-11-26"]["credit-portal"].Probes {
+	if probes(again, "credit-portal", "2026-11-26") != probes(first, "credit-portal", "2026-11-26") {
 		t.Error("a settled day was read again")
 	}
-	fresh, _ := (&dayHistory{}).stats(ctx, f.l, from, fixtureNow, time.Minute)
-	if fresh["2026-11-26"]["credit-portal"].Probes != first["2026-11-26"]["credit-portal"].Probes+1 {
+	fresh := stats(&statusPage{svc: f, log: nilLogger()}, "credit-portal")
+	if probes(fresh, "credit-portal", "2026-11-26") != probes(first, "credit-portal", "2026-11-26")+1 {
 		t.Error("the backfill is not in the ledger")
 	}
-	// Days that have left the window are forgotten.
-	if _, err := h.stats(ctx, f.l, from.AddDate(0, 0, 5), fixtureNow.AddDate(0, 0, 5), time.Minute); err != nil {
-		t.Fatal(err)
+	// Another target shown later has its days read then, the first one's are kept.
+	if both := stats(p, "credit-portal", "backup-portal"); probes(both, "backup-portal", "2026-11-26") != 48 ||
+		probes(both, "credit-portal", "2026-11-26") != probes(first, "credit-portal", "2026-11-26") || len(p.history.rows) != 2 {
+		t.Errorf("backup-portal's 26 November: %d probes; %d targets kept", probes(both, "backup-portal", "2026-11-26"), len(p.history.rows))
 	}
-	if _, ok := h.days[clock.Date(from)]; ok || len(h.days) > HistoryDays {
-		t.Errorf("%d days kept after the window moved", len(h.days))
+	// Days that have left the window are forgotten.
+	f.clk.Advance(5 * 24 * time.Hour)
+	stats(p, "credit-portal")
+	for date := range p.history.rows["credit-portal"].units {
+		if date < clock.Date(from.AddDate(0, 0, 5)) {
+			t.Errorf("%s kept after the window moved", date)
+		}
 	}
 }
 

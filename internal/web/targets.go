@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -134,7 +135,7 @@ func dayClass(watched, down time.Duration) string {
 }
 
 // dayBar splits the last HistoryDays days (today included, up to now) of one target.
-func dayBar(tt availability.Time, stats map[string]ledger.DayStats, now time.Time) []dayCell {
+func dayBar(tt availability.Time, stats units[string, ledger.DayStats], now time.Time) []dayCell {
 	first := clock.Day(now).AddDate(0, 0, 1-HistoryDays)
 	cells := make([]dayCell, 0, HistoryDays)
 	for i, day := 0, first; i < HistoryDays; i, day = i+1, clock.NextDay(day) {
@@ -144,7 +145,7 @@ func dayBar(tt availability.Time, stats map[string]ledger.DayStats, now time.Tim
 		}
 		w, up, down, _ := tt.Split(day, end)
 		date := clock.Date(day)
-		st := stats[date]
+		st, _ := stats.get(date)
 		cells = append(cells, dayCell{Date: date, X: i * barStep, Class: dayClass(w, down), Uptime: availability.Ratio(up, w),
 			Watched: w, Down: down, Probes: st.Probes, Failed: st.Probes - st.Good, MeanSeconds: st.MeanSeconds})
 	}
@@ -282,140 +283,162 @@ func certState(expiry, now time.Time) (days int, class string) {
 	return days, "up"
 }
 
-// dayHistory keeps each settled day's probe counts and mean response time, so that a page
-// view reads the probes of the days not settled yet (today, and yesterday for a while)
-// rather than 90 days of them. A day is settled once the longest probe that can have
-// started in it has been recorded.
-type dayHistory struct {
+// settledCache keeps, per target, what the ledger says of the units of time (days of the
+// daily bar, quarter-hours of the sparkline) that are settled: a unit is settled once the
+// longest probe that can have started in it has been recorded. A view reads the units not
+// settled yet (today, the last quarter-hour) afresh, and a target's settled units once: the
+// first time the target is shown, in one query with the other targets shown, then each unit
+// as it settles. Only the targets shown are read: a page of 25 targets of 1,000 reads 25
+// targets' days, not 90,000 rows.
+type settledCache[K cmp.Ordered, V any] struct {
 	mu   sync.Mutex
-	days map[string]map[string]ledger.DayStats // date → target → stats
+	rows map[string]*settledRow[K, V]
 }
 
-// stats returns the probe stats of the days in [from, to) by date and target.
-func (h *dayHistory) stats(ctx context.Context, l *ledger.Ledger, from, to time.Time, settle time.Duration) (map[string]map[string]ledger.DayStats, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.days == nil {
-		h.days = map[string]map[string]ledger.DayStats{}
+type settledRow[K cmp.Ordered, V any] struct {
+	to    time.Time // the settled units before it are in units
+	units map[K]V   // never changed once made: a view may be reading it
+}
+
+// unitFetch reads the units in [from, to) of the targets named, by target and key.
+type unitFetch[K cmp.Ordered, V any] func(ctx context.Context, from, to time.Time, names []string) (map[string]map[K]V, error)
+
+// units are one target's units in a view: the settled ones kept, the others read afresh. A
+// unit without probes is in neither.
+type units[K cmp.Ordered, V any] struct{ settled, fresh map[K]V }
+
+func (u units[K, V]) get(k K) (V, bool) {
+	if v, ok := u.fresh[k]; ok {
+		return v, true
 	}
-	for date := range h.days {
-		if date < clock.Date(from) {
-			delete(h.days, date)
-		}
+	v, ok := u.settled[k]
+	return v, ok
+}
+
+// read returns the units in [from, to) of the targets named: those before settled from the
+// cache, read from the ledger where missing; those after it read afresh. first is the key
+// of the unit from is the start of: units before it are dropped.
+func (c *settledCache[K, V]) read(ctx context.Context, from, settled, to time.Time, first K, names []string, fetch unitFetch[K, V]) (map[string]units[K, V], error) {
+	out := make(map[string]units[K, V], len(names))
+	if err := c.settled(ctx, from, settled, first, names, fetch, out); err != nil {
+		return nil, err
 	}
-	// Settled days missing from the cache are read in one go.
-	var missFrom, missTo time.Time
-	for day := from; day.Before(to); day = clock.NextDay(day) {
-		if !clock.NextDay(day).Add(settle).Before(to) {
-			break
-		}
-		if _, ok := h.days[clock.Date(day)]; !ok {
-			if missFrom.IsZero() {
-				missFrom = day
-			}
-			missTo = clock.NextDay(day)
-		}
-	}
-	if !missFrom.IsZero() {
-		got, err := l.ProbeDays(ctx, missFrom, missTo)
+	if settled.Before(to) {
+		got, err := fetch(ctx, settled, to, names)
 		if err != nil {
 			return nil, err
 		}
-		for day := missFrom; day.Before(missTo); day = clock.NextDay(day) {
-			h.days[clock.Date(day)] = map[string]ledger.DayStats{}
-		}
-		for _, ds := range got {
-			h.days[ds.Day][ds.Target] = ds
-		}
-	}
-	out := make(map[string]map[string]ledger.DayStats, len(h.days)+2)
-	unsettled := to
-	for date, m := range h.days {
-		out[date] = m
-	}
-	for day := from; day.Before(to); day = clock.NextDay(day) {
-		if _, ok := out[clock.Date(day)]; !ok {
-			unsettled = day
-			break
-		}
-	}
-	if unsettled.Before(to) {
-		got, err := l.ProbeDays(ctx, unsettled, to)
-		if err != nil {
-			return nil, err
-		}
-		for _, ds := range got {
-			if out[ds.Day] == nil {
-				out[ds.Day] = map[string]ledger.DayStats{}
-			}
-			out[ds.Day][ds.Target] = ds
+		for name, m := range got {
+			u := out[name]
+			u.fresh = m
+			out[name] = u
 		}
 	}
 	return out, nil
 }
 
-// sparkHistory keeps the sparkline's settled quarter-hours (every target's bucket of each),
-// so that a page view reads the probes of the quarter-hours not settled yet rather than the
-// last 24 hours of them (with 1,000 targets, 96,000 rolled-up rows a view). A quarter-hour
-// is settled as a day is (dayHistory).
-type sparkHistory struct {
-	mu      sync.Mutex
-	buckets map[int64][]ledger.ResponseBucket // bucket start, Unix ms → the targets' buckets
+func (c *settledCache[K, V]) settled(ctx context.Context, from, settled time.Time, first K, names []string, fetch unitFetch[K, V], out map[string]units[K, V]) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rows == nil {
+		c.rows = map[string]*settledRow[K, V]{}
+	}
+	// The targets that lack the same units are read in one query: on a first view, every
+	// target shown; later, those whose units settled since.
+	need := map[int64][]string{} // the first unit lacking, Unix ms → targets
+	for _, name := range names {
+		row := c.rows[name]
+		switch {
+		case row == nil || row.to.Before(from):
+			need[from.UnixMilli()] = append(need[from.UnixMilli()], name)
+		case row.to.Before(settled):
+			need[row.to.UnixMilli()] = append(need[row.to.UnixMilli()], name)
+		}
+	}
+	for start, group := range need {
+		var got map[string]map[K]V
+		if a := time.UnixMilli(start).In(from.Location()); a.Before(settled) {
+			var err error
+			if got, err = fetch(ctx, a, settled, group); err != nil {
+				return err
+			}
+		}
+		for _, name := range group {
+			m := make(map[K]V, len(got[name])+HistoryDays)
+			if row := c.rows[name]; row != nil && !row.to.Before(from) {
+				for k, v := range row.units {
+					if k >= first {
+						m[k] = v
+					}
+				}
+			}
+			for k, v := range got[name] {
+				m[k] = v
+			}
+			c.rows[name] = &settledRow[K, V]{to: settled, units: m}
+		}
+	}
+	for _, name := range names {
+		if row := c.rows[name]; row != nil {
+			out[name] = units[K, V]{settled: row.units}
+		}
+	}
+	return nil
 }
 
-// read returns the buckets of sparkBucket from from, aligned on them, up to to: the
-// targets' buckets in order of start.
-func (h *sparkHistory) read(ctx context.Context, l *ledger.Ledger, from, to time.Time, settle time.Duration) ([]ledger.ResponseBucket, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.buckets == nil {
-		h.buckets = map[int64][]ledger.ResponseBucket{}
+// dayHistory keeps each target's settled days of the daily bar (probe counts and mean
+// response time), by date.
+type dayHistory = settledCache[string, ledger.DayStats]
+
+// sparkHistory keeps each target's settled quarter-hours of the sparkline, by start (Unix ms).
+type sparkHistory = settledCache[int64, ledger.ResponseBucket]
+
+// dayStats reads the daily bar's days of the targets named.
+func (g *gatherer) dayStats(ctx context.Context, names []string) (map[string]units[string, ledger.DayStats], error) {
+	now := g.now
+	from := clock.Day(now).AddDate(0, 0, 1-HistoryDays)
+	// A day is settled once the longest probe that can have started in it is recorded.
+	settle, settled := settleTime(g.cfg), from
+	for settled.Before(now) && clock.NextDay(settled).Add(settle).Before(now) {
+		settled = clock.NextDay(settled)
 	}
-	for at := range h.buckets {
-		if at < from.UnixMilli() {
-			delete(h.buckets, at)
-		}
-	}
-	// Settled buckets missing from the cache are read in one go.
-	var missFrom, missTo time.Time
-	missing := map[int64]bool{}
-	at := from
-	for ; !at.Add(sparkBucket + settle).After(to); at = at.Add(sparkBucket) {
-		if _, ok := h.buckets[at.UnixMilli()]; !ok {
-			if missFrom.IsZero() {
-				missFrom = at
-			}
-			missTo = at.Add(sparkBucket)
-			missing[at.UnixMilli()] = true
-		}
-	}
-	unsettled := at
-	if !missFrom.IsZero() {
-		got, err := l.ResponseTimes(ctx, missFrom, missTo, sparkBucket)
+	return g.history.read(ctx, from, settled, now, clock.Date(from), names, func(ctx context.Context, a, z time.Time, names []string) (map[string]map[string]ledger.DayStats, error) {
+		got, err := g.ledger.ProbeDays(ctx, a, z, names...)
 		if err != nil {
 			return nil, err
 		}
-		for k := range missing {
-			h.buckets[k] = []ledger.ResponseBucket{}
-		}
-		for _, rb := range got {
-			if k := rb.Start.UnixMilli(); missing[k] {
-				h.buckets[k] = append(h.buckets[k], rb)
+		out := map[string]map[string]ledger.DayStats{}
+		for _, ds := range got {
+			if out[ds.Target] == nil {
+				out[ds.Target] = map[string]ledger.DayStats{}
 			}
+			out[ds.Target][ds.Day] = ds
 		}
+		return out, nil
+	})
+}
+
+// sparkBuckets reads the sparkline's quarter-hours of the targets named.
+func (g *gatherer) sparkBuckets(ctx context.Context, names []string) (map[string]units[int64, ledger.ResponseBucket], error) {
+	from, to := sparkWindow(g.now)
+	settle, settled := settleTime(g.cfg), from
+	for !settled.Add(sparkBucket + settle).After(to) {
+		settled = settled.Add(sparkBucket)
 	}
-	var out []ledger.ResponseBucket
-	for b := from; b.Before(unsettled); b = b.Add(sparkBucket) {
-		out = append(out, h.buckets[b.UnixMilli()]...)
-	}
-	if unsettled.Before(to) {
-		got, err := l.ResponseTimes(ctx, unsettled, to, sparkBucket)
+	return g.sparks.read(ctx, from, settled, to, from.UnixMilli(), names, func(ctx context.Context, a, z time.Time, names []string) (map[string]map[int64]ledger.ResponseBucket, error) {
+		got, err := g.ledger.ResponseTimes(ctx, a, z, sparkBucket, names...)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, got...)
-	}
-	return out, nil
+		out := map[string]map[int64]ledger.ResponseBucket{}
+		for _, b := range got {
+			if out[b.Target] == nil {
+				out[b.Target] = map[int64]ledger.ResponseBucket{}
+			}
+			out[b.Target][b.Start.UnixMilli()] = b
+		}
+		return out, nil
+	})
 }
 
 // settleTime is how long after a day ends its probes are all recorded: the longest timeout
@@ -428,8 +451,9 @@ func settleTime(cfg *config.Config) time.Duration {
 	return d
 }
 
-// targetViews builds the targets' rows: the state from the probe snapshot, the uptime and
-// daily bar from the watched time and incidents, the sparkline from the last day's probes.
+// targetViews builds every configured target's row, in config order, but for its heavy
+// parts (detail adds them): the state from the probe snapshot, the uptime from the watched
+// time and incidents, the certificate and the page content. It needs g.incidents.
 func (g *gatherer) targetViews(ctx context.Context) ([]targetView, error) {
 	now := g.now
 	barFrom := clock.Day(now).AddDate(0, 0, 1-HistoryDays)
@@ -438,36 +462,14 @@ func (g *gatherer) targetViews(ctx context.Context) ([]targetView, error) {
 	if err != nil {
 		return nil, err
 	}
-	times := w.TimesOf(g.incidents, now)
-	stats, err := g.history.stats(ctx, g.ledger, barFrom, now, settleTime(g.cfg))
-	if err != nil {
-		return nil, err
-	}
-	byTarget := map[string]map[string]ledger.DayStats{}
-	for date, m := range stats {
-		for target, ds := range m {
-			if byTarget[target] == nil {
-				byTarget[target] = map[string]ledger.DayStats{}
-			}
-			byTarget[target][date] = ds
-		}
-	}
-	sf, st := sparkWindow(now)
-	buckets, err := g.sparks.read(ctx, g.ledger, sf, st, settleTime(g.cfg))
-	if err != nil {
-		return nil, err
-	}
-	sparks := map[string][]ledger.ResponseBucket{}
-	for _, b := range buckets {
-		sparks[b.Target] = append(sparks[b.Target], b)
-	}
+	g.times = w.TimesOf(g.incidents, now)
 	open := map[string]ledger.Incident{}
 	for _, i := range g.incidents {
 		if i.Open() {
 			open[i.Target] = i
 		}
 	}
-	var out []targetView
+	out := make([]targetView, 0, len(g.cfg.Portal.Targets))
 	for _, t := range g.cfg.Portal.Targets {
 		p, _ := g.store.Portal(t.Name)
 		v := targetView{Name: t.Name, URL: t.URL, State: stateOf(p)}
@@ -488,14 +490,50 @@ func (g *gatherer) targetViews(ctx context.Context) ([]targetView, error) {
 			}
 		}
 		v.CertDays, v.CertClass = certState(v.CertExpiry, now)
-		tt := times[t.Name]
+		tt := g.times[t.Name]
 		v.Uptime24h = tt.Uptime(now.Add(-24*time.Hour), now)
 		v.Uptime30d = tt.Uptime(now.Add(-30*24*time.Hour), now)
 		v.UptimePeriod = tt.Uptime(g.periodStart, now)
-		v.Days = dayBar(tt, byTarget[t.Name], now)
-		v.Spark = sparklineOf(sparks[t.Name], sf, st)
 		v.Content, v.ContentClass = contentState(g.store, t.Name)
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// detail adds the heavy parts to the views given, read for these targets alone: the
+// sparkline, and the daily bar when days is set.
+func (g *gatherer) detail(ctx context.Context, views []targetView, days bool) error {
+	if len(views) == 0 {
+		return nil
+	}
+	names := make([]string, len(views))
+	for i, v := range views {
+		names[i] = v.Name
+	}
+	var stats map[string]units[string, ledger.DayStats]
+	if days {
+		var err error
+		if stats, err = g.dayStats(ctx, names); err != nil {
+			return err
+		}
+	}
+	sparks, err := g.sparkBuckets(ctx, names)
+	if err != nil {
+		return err
+	}
+	sf, st := sparkWindow(g.now)
+	for i := range views {
+		v := &views[i]
+		if days {
+			v.Days = dayBar(g.times[v.Name], stats[v.Name], g.now)
+		}
+		var buckets []ledger.ResponseBucket
+		for at := sf; at.Before(st); at = at.Add(sparkBucket) {
+			if b, ok := sparks[v.Name].get(at.UnixMilli()); ok {
+				buckets = append(buckets, b)
+			}
+		}
+		v.Spark = sparklineOf(buckets, sf, st)
+	}
+	return nil
 }

@@ -1,0 +1,227 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.uber.org/zap"
+
+	"github.com/creditwatch/creditwatch/internal/card"
+	"github.com/creditwatch/creditwatch/internal/clock"
+	"github.com/creditwatch/creditwatch/internal/ledger"
+)
+
+// One target's view (/targets/{target}) and JSON (/api/v1/targets/{target}), and the
+// parameters of /api/v1/status: what the status page and the API show of many targets, a
+// page at a time, and of one in full.
+
+var targetTmpl = template.Must(template.New("target.html.tmpl").Funcs(funcs).ParseFS(templates,
+	"templates/target.html.tmpl", "templates/shared.tmpl"))
+
+// errNoTarget is a target that is not configured.
+var errNoTarget = errors.New("没有该监测目标")
+
+// oneTarget reads one target's view, its heavy parts included, and the card.
+func (g *gatherer) oneTarget(ctx context.Context, name string) (*targetView, *card.Card, error) {
+	known := false
+	for _, t := range g.cfg.Portal.Targets {
+		known = known || t.Name == name
+	}
+	if !known {
+		return nil, nil, errNoTarget
+	}
+	c, err := g.prepare(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	views, err := g.targetViews(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range views {
+		if views[i].Name == name {
+			if err := g.detail(ctx, views[i:i+1], true); err != nil {
+				return nil, nil, err
+			}
+			return &views[i], c, nil
+		}
+	}
+	return nil, nil, errNoTarget
+}
+
+// targetPageData is what a target's page shows.
+type targetPageData struct {
+	Now, PeriodStart time.Time
+	City             string
+	Quorum           int
+	Target           targetView
+	// Incidents are the target's incidents overlapping the daily bar's 90 days or the
+	// period, newest first.
+	Incidents []incidentRow
+	ListPage  *card.ListPage // the list page's freshness, nil unless the target is one
+}
+
+func (p *statusPage) targetPage(w http.ResponseWriter, r *http.Request) {
+	g := p.gatherer()
+	name := r.PathValue("target")
+	v, c, err := g.oneTarget(r.Context(), name)
+	switch {
+	case errors.Is(err, errNoTarget):
+		http.Error(w, "没有该监测目标", http.StatusNotFound)
+		return
+	case errors.Is(err, errNoCard):
+		http.Error(w, "评分尚未完成，请稍后刷新", http.StatusServiceUnavailable)
+		return
+	case err != nil:
+		p.log.Error("target page: reading the ledger failed", zap.String("target", name), zap.Error(err))
+		http.Error(w, "读取台账失败", http.StatusInternalServerError)
+		return
+	}
+	d := targetPageData{Now: g.now, PeriodStart: c.From, City: g.cfg.Assessment.City, Quorum: g.cfg.Portal.Incident.Quorum, Target: *v,
+		Incidents: g.incidentRows(c, func(i ledger.Incident) bool { return i.Target == name })}
+	for _, t := range g.cfg.Portal.Targets {
+		if t.Name == name && t.Freshness != nil {
+			for k := range c.ListPages {
+				if c.ListPages[k].Target == name {
+					d.ListPage = &c.ListPages[k]
+				}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := targetTmpl.Execute(&buf, d); err != nil {
+		p.log.Error("target page: rendering failed", zap.Error(err))
+		http.Error(w, "页面生成失败", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+}
+
+// apiTargetStatus is the answer of /api/v1/targets/{target}.
+type apiTargetStatus struct {
+	GeneratedAt string    `json:"generated_at"`
+	PeriodStart string    `json:"period_start"`
+	Target      apiTarget `json:"target"`
+	// Incidents are the target's incidents overlapping the last 90 days or the period,
+	// newest first, as /api/v1/incidents lists them.
+	Incidents []apiIncident `json:"incidents"`
+}
+
+func (p *statusPage) apiTarget(w http.ResponseWriter, r *http.Request) {
+	g := p.gatherer()
+	name := r.PathValue("target")
+	v, c, err := g.oneTarget(r.Context(), name)
+	switch {
+	case errors.Is(err, errNoTarget):
+		apiError(w, http.StatusNotFound, "没有该监测目标")
+		return
+	case errors.Is(err, errNoCard):
+		apiError(w, http.StatusServiceUnavailable, "评分尚未完成，请稍后再试")
+		return
+	case err != nil:
+		p.log.Error("api: reading the ledger failed", zap.String("path", r.URL.Path), zap.Error(err))
+		apiError(w, http.StatusInternalServerError, "读取台账失败")
+		return
+	}
+	var incs []ledger.Incident
+	for _, i := range g.incidents {
+		if i.Target == name {
+			incs = append(incs, i)
+		}
+	}
+	from := earliest(c.From, clock.Day(g.now).AddDate(0, 0, 1-HistoryDays), g.now.Add(-30*24*time.Hour))
+	writeAPI(w, http.StatusOK, apiTargetStatus{GeneratedAt: clock.Stamp(g.now), PeriodStart: clock.Stamp(c.From), Target: targetJSON(v),
+		Incidents: incidentsJSON(incs, g.now, from, g.now).Incidents})
+}
+
+// The targets of /api/v1/status, a page at a time.
+const (
+	defaultLimit = 100
+	maxLimit     = 1000
+)
+
+// statusQuery is what /api/v1/status was asked for.
+type statusQuery struct {
+	limit, offset int
+	filter        string          // in the name or address, "" for every target
+	states        map[string]bool // nil for every state
+	stateList     string          // as given
+	days          bool            // each target's 90 days
+}
+
+var targetStates = []string{StateUp, StateRecovering, StateDown, StateChallenged, StateUnknown}
+
+// parseStatusQuery reads /api/v1/status's parameters; an error names the bad one, in Chinese.
+func parseStatusQuery(v url.Values) (statusQuery, error) {
+	q := statusQuery{limit: defaultLimit, days: true, filter: strings.TrimSpace(v.Get("q"))}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxLimit {
+			return q, fmt.Errorf("limit 应为 1 到 %d 之间的整数（收到 %q）", maxLimit, s)
+		}
+		q.limit = n
+	}
+	if s := v.Get("offset"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return q, fmt.Errorf("offset 应为不小于 0 的整数（收到 %q）", s)
+		}
+		q.offset = n
+	}
+	if utf8.RuneCountInString(q.filter) > maxQuery {
+		return q, fmt.Errorf("q 过长：最多 %d 个字符", maxQuery)
+	}
+	if s := v.Get("state"); s != "" {
+		q.states, q.stateList = map[string]bool{}, s
+		for _, st := range strings.Split(s, ",") {
+			known := false
+			for _, k := range targetStates {
+				known = known || st == k
+			}
+			if !known {
+				return q, fmt.Errorf("state 应为 %s 中的一个或几个，以逗号分隔（收到 %q）", strings.Join(targetStates, "、"), s)
+			}
+			q.states[st] = true
+		}
+	}
+	if s := v.Get("days"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return q, fmt.Errorf("days 应为 true 或 false（收到 %q）", s)
+		}
+		q.days = b
+	}
+	return q, nil
+}
+
+// keeps reports whether the target is among those asked for.
+func (q statusQuery) keeps(v *targetView) bool {
+	return (q.states == nil || q.states[v.State.Code]) && matches(v, q.filter)
+}
+
+// next is the address of the next page.
+func (q statusQuery) next() string {
+	v := url.Values{}
+	v.Set("offset", strconv.Itoa(q.offset+q.limit))
+	v.Set("limit", strconv.Itoa(q.limit))
+	if q.filter != "" {
+		v.Set("q", q.filter)
+	}
+	if q.stateList != "" {
+		v.Set("state", q.stateList)
+	}
+	if !q.days {
+		v.Set("days", "false")
+	}
+	return "/api/v1/status?" + v.Encode()
+}
