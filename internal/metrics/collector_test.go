@@ -10,7 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/prometheus/common/expfmt"
 
 	"github.com/creditwatch/creditwatch/internal/card"
 	"github.com/creditwatch/creditwatch/internal/clock"
@@ -183,20 +182,7 @@ func TestVantageCollectorIsTheWrappedOne(t *testing.T) {
 	direct := prometheus.NewRegistry()
 	direct.MustRegister(NewVantageCollector(s, "anyang"))
 	prometheus.WrapRegistererWith(prometheus.Labels{"vantage": "anyang"}, direct).MustRegister(s.SkewCollector())
-	text := func(g prometheus.Gatherer) string {
-		mfs, err := g.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var b strings.Builder
-		for _, mf := range mfs {
-			if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return b.String()
-	}
-	want, got := text(wrapped), text(direct)
+	want, got := gatheredText(t, wrapped), gatheredText(t, direct)
 	if got != want {
 		t.Errorf("vantage collector:\n%s\nwrapped:\n%s", got, want)
 	}

@@ -91,11 +91,18 @@ func streamed(t *testing.T, c *Collector, keep func(string) bool) (string, []str
 	return b.String(), names
 }
 
+// gathered is the text exposition of c gathered by a registry.
 func gathered(t *testing.T, c prometheus.Collector) string {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(c)
-	mfs, err := reg.Gather()
+	return gatheredText(t, reg)
+}
+
+// gatheredText is the text exposition of what g gathers.
+func gatheredText(t *testing.T, g prometheus.Gatherer) string {
+	t.Helper()
+	mfs, err := g.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

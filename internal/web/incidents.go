@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"encoding/json"
 	"html/template"
 	"io"
@@ -56,16 +55,9 @@ func (h *incidents) page(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.log.Error("incident page: reading the evidence failed", zap.Int64("incident", id), zap.Error(err))
 	}
-	var buf bytes.Buffer
 	v := incidentView{Incident: inc, Opened: ev[ledger.EvidenceOpened], Closed: ev[ledger.EvidenceClosed], Causes: causeNames,
 		CanAnnotate: authEnforced(r)}
-	if err := incidentPage.Execute(&buf, v); err != nil {
-		h.log.Error("incident page: rendering failed", zap.Error(err))
-		http.Error(w, "页面生成失败", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write(buf.Bytes())
+	renderHTML(w, incidentPage, v, h.log.With(zap.String("page", "incident"), zap.Int64("incident", id)))
 }
 
 type annotationRequest struct {

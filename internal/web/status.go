@@ -253,9 +253,15 @@ func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "读取台账失败", http.StatusInternalServerError)
 		return
 	}
+	renderHTML(w, statusTmpl, d, p.log.With(zap.String("page", "status")))
+}
+
+// renderHTML answers with a page rendered whole, or, when the template fails, a 500 and
+// nothing of the page; the failure is logged with log's fields.
+func renderHTML(w http.ResponseWriter, t *template.Template, data any, log *zap.Logger) {
 	var buf bytes.Buffer
-	if err := statusTmpl.Execute(&buf, d); err != nil {
-		p.log.Error("status page: rendering failed", zap.Error(err))
+	if err := t.Execute(&buf, data); err != nil {
+		log.Error("rendering the page failed", zap.Error(err))
 		http.Error(w, "页面生成失败", http.StatusInternalServerError)
 		return
 	}

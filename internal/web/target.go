@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -97,14 +96,7 @@ func (p *statusPage) targetPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	var buf bytes.Buffer
-	if err := targetTmpl.Execute(&buf, d); err != nil {
-		p.log.Error("target page: rendering failed", zap.Error(err))
-		http.Error(w, "页面生成失败", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write(buf.Bytes())
+	renderHTML(w, targetTmpl, d, p.log.With(zap.String("page", "target")))
 }
 
 // apiTargetStatus is the answer of /api/v1/targets/{target}.
