@@ -150,16 +150,11 @@ func (s *keywordSet) hits(folded string) map[string]string {
 	return hits
 }
 
-var (
-	defaultKeywordSet = newKeywordSet(DefaultKeywords)
-	keywordSets       sync.Map // the terms joined by NUL → *keywordSet
-)
+// keywordSets are the keyword sets made, by their terms joined by NUL.
+var keywordSets sync.Map
 
 // compiledKeywords is the keyword set of a list, made once per list.
 func compiledKeywords(terms []string) *keywordSet {
-	if len(terms) == len(DefaultKeywords) && (len(terms) == 0 || &terms[0] == &DefaultKeywords[0]) {
-		return defaultKeywordSet
-	}
 	key := strings.Join(terms, "\x00")
 	if s, ok := keywordSets.Load(key); ok {
 		return s.(*keywordSet)

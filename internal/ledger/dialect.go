@@ -553,28 +553,30 @@ func (c *pgConn) Prepare(query string) (driver.Stmt, error) {
 	return c.PrepareContext(context.Background(), query)
 }
 
-func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+// translate is a SQLite query and its arguments as PostgreSQL takes them.
+func (c *pgConn) translate(query string, args []driver.NamedValue) (string, []driver.NamedValue, error) {
 	s, err := c.d.rewrite(query)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	a, err := s.args(args)
+	return s.sql, a, err
+}
+
+func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	q, a, err := c.translate(query, args)
 	if err != nil {
 		return nil, err
 	}
-	return c.inner().ExecContext(ctx, s.sql, a)
+	return c.inner().ExecContext(ctx, q, a)
 }
 
 func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	s, err := c.d.rewrite(query)
+	q, a, err := c.translate(query, args)
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.args(args)
-	if err != nil {
-		return nil, err
-	}
-	return c.inner().QueryContext(ctx, s.sql, a)
+	return c.inner().QueryContext(ctx, q, a)
 }
 
 func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {

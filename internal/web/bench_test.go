@@ -85,17 +85,21 @@ func benchLedger(b *testing.B) string {
 }
 
 func benchSource(b *testing.B) *fixture {
-	path := benchLedger(b)
-	ctx := context.Background()
-	var targets string
-	for _, t := range benchTargets {
-		targets += fmt.Sprintf("    - {name: %s, url: 'https://%s.example.gov.cn/', interval: 30s, timeout: 10s}\n", t, t)
+	return benchFixture(b, benchLedger(b), benchTargets, fixtureNow, fixtureNow.AddDate(0, 2, 0))
+}
+
+// benchFixture is a status source over the ledger at path with the targets named, each
+// probed well 30 s before now (its certificate expiring at certExpiry, if set), scored.
+func benchFixture(b *testing.B, path string, names []string, now, certExpiry time.Time) *fixture {
+	var targets strings.Builder
+	for _, t := range names {
+		fmt.Fprintf(&targets, "    - {name: %s, url: 'https://%s.example.gov.cn/', interval: 30s, timeout: 10s}\n", t, t)
 	}
-	cfg, err := config.Parse([]byte("portal:\n  targets:\n"+targets+"storage: {path: "+path+"}\n"), fixtureNow)
+	cfg, err := config.Parse([]byte("portal:\n  targets:\n"+targets.String()+"storage: {path: "+path+"}\n"), now)
 	if err != nil {
 		b.Fatal(err)
 	}
-	l, err := ledger.Open(ctx, path)
+	l, err := ledger.Open(context.Background(), path)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -104,10 +108,10 @@ func benchSource(b *testing.B) *fixture {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f := &fixture{cfg: cfg, l: l, store: metrics.NewStore(), set: set, clk: clock.NewFake(fixtureNow)}
-	for _, t := range benchTargets {
+	f := &fixture{cfg: cfg, l: l, store: metrics.NewStore(), set: set, clk: clock.NewFake(now)}
+	for _, t := range names {
 		f.store.SetPortal(&metrics.Portal{Target: t, Probed: true, Success: true, Outcome: "ok", StatusCode: 200,
-			LastProbe: fixtureNow.Add(-30 * time.Second), CertExpiry: fixtureNow.AddDate(0, 2, 0)})
+			LastProbe: now.Add(-30 * time.Second), CertExpiry: certExpiry})
 	}
 	f.rescore(b)
 	return f
@@ -151,34 +155,11 @@ func BenchmarkStatusPage(b *testing.B) {
 // benchSource1000 is a status source over ledgerbench.Targets1000: 1,000 targets, 92 days
 // to 27 November 2026 09:00 Shanghai, raw rows kept 35 days and the rest rolled up.
 func benchSource1000(b *testing.B) *fixture {
-	path := ledgerbench.Copy(b, ledgerbench.Targets1000)
-	ctx := context.Background()
-	var targets strings.Builder
-	for i := range ledgerbench.Targets1000.Targets {
-		fmt.Fprintf(&targets, "    - {name: %s, url: 'https://%s.example.gov.cn/', interval: 30s, timeout: 10s}\n",
-			ledgerbench.Name(i), ledgerbench.Name(i))
+	names := make([]string, ledgerbench.Targets1000.Targets)
+	for i := range names {
+		names[i] = ledgerbench.Name(i)
 	}
-	now := ledgerbench.Targets1000.Now
-	cfg, err := config.Parse([]byte("portal:\n  targets:\n"+targets.String()+"storage: {path: "+path+"}\n"), now)
-	if err != nil {
-		b.Fatal(err)
-	}
-	l, err := ledger.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { l.Close() })
-	set, err := card.SettingsOf(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	f := &fixture{cfg: cfg, l: l, store: metrics.NewStore(), set: set, clk: clock.NewFake(now)}
-	for i := range ledgerbench.Targets1000.Targets {
-		f.store.SetPortal(&metrics.Portal{Target: ledgerbench.Name(i), Probed: true, Success: true, Outcome: "ok", StatusCode: 200,
-			LastProbe: now.Add(-30 * time.Second)})
-	}
-	f.rescore(b)
-	return f
+	return benchFixture(b, ledgerbench.Copy(b, ledgerbench.Targets1000), names, ledgerbench.Targets1000.Now, time.Time{})
 }
 
 // BenchmarkStatus1000Targets is the status page and /api/v1/status of 1,000 targets over the

@@ -19,19 +19,8 @@ import (
 func TestStatusFromRollupsIsTheSame(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	view := func() []byte {
-		t.Helper()
-		// A new page each time: nothing cached from the view before.
-		d, err := (&statusPage{svc: f, log: zap.NewNop()}).gatherer().gather(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := json.Marshal([]any{d.Targets, statusJSON(d)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	// A new page each time: nothing cached from the view before.
+	view := func() []byte { return viewJSON(t, &statusPage{svc: f, log: zap.NewNop()}) }
 	raw := view()
 	done, err := f.l.RunRetention(ctx, fixtureNow, ledger.Retention{RawProbes: 24 * time.Hour, Lag: 11 * time.Minute})
 	if err != nil {
@@ -43,6 +32,20 @@ func TestStatusFromRollupsIsTheSame(t *testing.T) {
 	if got := view(); !bytes.Equal(got, raw) {
 		t.Errorf("from the rollups:\n%s", firstDifference(got, raw))
 	}
+}
+
+// viewJSON is what a view of p shows: its targets and its /api/v1/status, as JSON.
+func viewJSON(t *testing.T, p *statusPage) []byte {
+	t.Helper()
+	d, err := p.gatherer().gather(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal([]any{d.Targets, statusJSON(d)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func firstDifference(a, b []byte) string {
@@ -61,18 +64,7 @@ func TestSparklineKeptIsTheSame(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	kept := &statusPage{svc: f, log: zap.NewNop()}
-	view := func(p *statusPage) []byte {
-		t.Helper()
-		d, err := p.gatherer().gather(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := json.Marshal([]any{d.Targets, statusJSON(d)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	view := func(p *statusPage) []byte { return viewJSON(t, p) }
 	view(kept)
 	start := f.clk.Now()
 	for k := range 12 {
