@@ -71,17 +71,7 @@ type slab[T any] struct {
 
 const slabChunk = 1024
 
-func (s *slab[T]) next() *T {
-	c, i := s.n/slabChunk, s.n%slabChunk
-	if c == len(s.chunks) {
-		s.chunks = append(s.chunks, make([]T, slabChunk))
-	}
-	s.n++
-	p := &s.chunks[c][i]
-	var zero T
-	*p = zero
-	return p
-}
+func (s *slab[T]) next() *T { return &s.run(1)[0] }
 
 // run hands out k consecutive values (k at most slabChunk).
 func (s *slab[T]) run(k int) []T {
