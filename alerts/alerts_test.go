@@ -120,6 +120,11 @@ func TestEveryAlertIsCompleteAndTested(t *testing.T) {
 			}
 			if st := r.Annotations["status_url"]; !strings.Contains(st, links) || !strings.Contains(st, `label "status_url"`) {
 				t.Errorf("%s: status_url %q does not link to the status page", name, st)
+			} else if strings.HasPrefix(name, "CreditPortal") && strings.Contains(sum, "$labels.target") &&
+				!strings.Contains(st, `label "status_url" }}targets/{{ $labels.target }}{{ end }}`) {
+				// The on-call engineer lands on the page of the target at fault, not on a list
+				// of thousands.
+				t.Errorf("%s: status_url %q does not link to the target's own page (/targets/NAME)", name, st)
 			}
 			for k, v := range r.Annotations {
 				if strings.Contains(v, "github.com") {

@@ -260,7 +260,7 @@ func checkPage(t *testing.T, hooks *webhook, simAddr, cwAddr string, outage, pag
 		"target_url":  "http://" + simAddr + "/",
 		"outcome":     "连接失败（connect_error）",
 		"points":      "0.5 分（台账五(四)1 信用门户网站可访问性，满分 2 分）",
-		"status_url":  "http://" + cwAddr + "/",
+		"status_url":  "http://" + cwAddr + "/targets/credit-portal",
 		"runbook_url": "http://" + cwAddr + "/runbooks/#creditportalunreachable",
 	} {
 		if ann[k] != want {
@@ -274,6 +274,11 @@ func checkPage(t *testing.T, hooks *webhook, simAddr, cwAddr string, outage, pag
 	}
 	if want := "信用门户网站 credit-portal 自 " + ann["incident_start"] + "（北京时间）起不可访问"; !strings.HasPrefix(ann["description"], want) {
 		t.Errorf("page description %q does not start with %q", ann["description"], want)
+	}
+	// The status link opens the page of the portal at fault, with the incident the page is about.
+	if code, body, err := httpGet(ann["status_url"]); err != nil || code != 200 || !strings.Contains(string(body), "credit-portal") || !strings.Contains(string(body), "连接失败") {
+		t.Errorf("the status link %s: HTTP %d, %v; names the target and the outcome: %t", ann["status_url"], code, err,
+			strings.Contains(string(body), "credit-portal") && strings.Contains(string(body), "连接失败"))
 	}
 	code, body, err := httpGet(strings.TrimSuffix(ann["runbook_url"], "#creditportalunreachable"))
 	if err != nil || code != 200 || !strings.Contains(string(body), `<h2 id="creditportalunreachable">CreditPortalUnreachable</h2>`) {
