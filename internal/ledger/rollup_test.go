@@ -163,7 +163,7 @@ func TestRollupsReadAsRawRows(t *testing.T) {
 	writeHistory(t, l)
 	ctx := context.Background()
 	raw, rawAligned := figures(t, l, false), figures(t, l, true)
-	l.retentionRows = 997 // batches end at odd instants
+	l.retentionRows = 1999 // batches end at odd instants
 	var batches atomic.Int32
 	var deleting atomic.Bool
 	l.afterRetentionBatch = func() {
