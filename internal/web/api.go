@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -149,13 +148,7 @@ func (p *statusPage) serveJSON(w http.ResponseWriter, r *http.Request, build fun
 	if err == nil {
 		v, err = build(g, d)
 	}
-	if errors.Is(err, errNoCard) {
-		apiError(w, http.StatusServiceUnavailable, "评分尚未完成，请稍后再试")
-		return
-	}
-	if err != nil {
-		p.log.Error("api: reading the ledger failed", zap.String("path", r.URL.Path), zap.Error(err))
-		apiError(w, http.StatusInternalServerError, "读取台账失败")
+	if p.readFailed(w, r, err, true) {
 		return
 	}
 	writeAPI(w, http.StatusOK, v)

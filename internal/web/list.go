@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -32,18 +33,36 @@ type listQuery struct {
 
 // parseListQuery reads the status page's parameters; an error names the bad one, in Chinese.
 func parseListQuery(v url.Values) (listQuery, error) {
-	q := listQuery{page: 1, filter: strings.TrimSpace(v.Get("q"))}
-	if s := v.Get("page"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			return q, fmt.Errorf("page 应为从 1 起的整数（收到 %q）", s)
-		}
-		q.page = n
+	var q listQuery
+	var err error
+	if q.page, err = intParam(v, "page", 1, 1, math.MaxInt, "从 1 起的整数"); err != nil {
+		return q, err
 	}
-	if utf8.RuneCountInString(q.filter) > maxQuery {
-		return q, fmt.Errorf("q 过长：最多 %d 个字符", maxQuery)
+	q.filter, err = filterParam(v)
+	return q, err
+}
+
+// intParam reads the integer parameter name, from lo to hi, def when absent; want says what
+// it should be, in Chinese, for the error (after 应为: a leading digit takes a space).
+func intParam(v url.Values, name string, def, lo, hi int, want string) (int, error) {
+	s := v.Get(name)
+	if s == "" {
+		return def, nil
 	}
-	return q, nil
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return def, fmt.Errorf("%s 应为%s（收到 %q）", name, want, s)
+	}
+	return n, nil
+}
+
+// filterParam reads the filter q, at most maxQuery characters.
+func filterParam(v url.Values) (string, error) {
+	f := strings.TrimSpace(v.Get("q"))
+	if utf8.RuneCountInString(f) > maxQuery {
+		return f, fmt.Errorf("q 过长：最多 %d 个字符", maxQuery)
+	}
+	return f, nil
 }
 
 // errNoPage is a page number past the last page.

@@ -133,6 +133,7 @@ type gatherer struct {
 	now         time.Time
 	periodStart time.Time
 	incidents   []ledger.Incident // overlapping the last 90 days and the period, as they stand now
+	incFrom     time.Time         // where the incidents' window starts
 	times       map[string]availability.Time
 	history     *dayHistory
 	sparks      *sparkHistory
@@ -152,9 +153,9 @@ func (g *gatherer) prepare(ctx context.Context) (*card.Card, error) {
 		return nil, errNoCard
 	}
 	g.periodStart = c.From
-	from := earliest(c.From, clock.Day(g.now).AddDate(0, 0, 1-HistoryDays), g.now.Add(-30*24*time.Hour))
+	g.incFrom = earliest(c.From, clock.Day(g.now).AddDate(0, 0, 1-HistoryDays), g.now.Add(-30*24*time.Hour))
 	var err error
-	if g.incidents, err = g.ledger.Incidents(ctx, from, g.now, false); err != nil {
+	if g.incidents, err = g.ledger.Incidents(ctx, g.incFrom, g.now, false); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -239,21 +240,39 @@ func (p *statusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d, err := p.gatherer().page(r.Context(), lq)
-	var missing errNoPage
-	if errors.As(err, &missing) {
-		http.Error(w, missing.Error(), http.StatusNotFound)
-		return
-	}
-	if errors.Is(err, errNoCard) {
-		http.Error(w, "评分尚未完成，请稍后刷新", http.StatusServiceUnavailable)
-		return
-	}
-	if err != nil {
-		p.log.Error("status page: reading the ledger failed", zap.Error(err))
-		http.Error(w, "读取台账失败", http.StatusInternalServerError)
+	if p.readFailed(w, r, err, false) {
 		return
 	}
 	renderHTML(w, statusTmpl, d, p.log.With(zap.String("page", "status")))
+}
+
+// readFailed answers a read of the status data that failed, as a page or (api) as JSON:
+// 404 for a target or page that does not exist, 503 before the first card, 500 for the
+// ledger's own errors, which are logged. It reports whether err was one.
+func (p *statusPage) readFailed(w http.ResponseWriter, r *http.Request, err error, api bool) bool {
+	if err == nil {
+		return false
+	}
+	answer := func(code int, msg string) {
+		if api {
+			apiError(w, code, msg)
+		} else {
+			http.Error(w, msg, code)
+		}
+	}
+	var missing errNoPage
+	switch {
+	case errors.Is(err, errNoTarget) || errors.As(err, &missing):
+		answer(http.StatusNotFound, err.Error())
+	case errors.Is(err, errNoCard) && api:
+		answer(http.StatusServiceUnavailable, "评分尚未完成，请稍后再试")
+	case errors.Is(err, errNoCard):
+		answer(http.StatusServiceUnavailable, "评分尚未完成，请稍后刷新")
+	default:
+		p.log.Error("reading the ledger failed", zap.String("path", r.URL.Path), zap.Error(err))
+		answer(http.StatusInternalServerError, "读取台账失败")
+	}
+	return true
 }
 
 // renderHTML answers with a page rendered whole, or, when the template fails, a 500 and

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -73,16 +73,7 @@ func (p *statusPage) targetPage(w http.ResponseWriter, r *http.Request) {
 	g := p.gatherer()
 	name := r.PathValue("target")
 	v, c, err := g.oneTarget(r.Context(), name)
-	switch {
-	case errors.Is(err, errNoTarget):
-		http.Error(w, "没有该监测目标", http.StatusNotFound)
-		return
-	case errors.Is(err, errNoCard):
-		http.Error(w, "评分尚未完成，请稍后刷新", http.StatusServiceUnavailable)
-		return
-	case err != nil:
-		p.log.Error("target page: reading the ledger failed", zap.String("target", name), zap.Error(err))
-		http.Error(w, "读取台账失败", http.StatusInternalServerError)
+	if p.readFailed(w, r, err, false) {
 		return
 	}
 	d := targetPageData{Now: g.now, PeriodStart: c.From, City: g.cfg.Assessment.City, Quorum: g.cfg.Portal.Incident.Quorum, Target: *v,
@@ -113,16 +104,7 @@ func (p *statusPage) apiTarget(w http.ResponseWriter, r *http.Request) {
 	g := p.gatherer()
 	name := r.PathValue("target")
 	v, c, err := g.oneTarget(r.Context(), name)
-	switch {
-	case errors.Is(err, errNoTarget):
-		apiError(w, http.StatusNotFound, "没有该监测目标")
-		return
-	case errors.Is(err, errNoCard):
-		apiError(w, http.StatusServiceUnavailable, "评分尚未完成，请稍后再试")
-		return
-	case err != nil:
-		p.log.Error("api: reading the ledger failed", zap.String("path", r.URL.Path), zap.Error(err))
-		apiError(w, http.StatusInternalServerError, "读取台账失败")
+	if p.readFailed(w, r, err, true) {
 		return
 	}
 	var incs []ledger.Incident
@@ -131,9 +113,8 @@ func (p *statusPage) apiTarget(w http.ResponseWriter, r *http.Request) {
 			incs = append(incs, i)
 		}
 	}
-	from := earliest(c.From, clock.Day(g.now).AddDate(0, 0, 1-HistoryDays), g.now.Add(-30*24*time.Hour))
 	writeAPI(w, http.StatusOK, apiTargetStatus{GeneratedAt: clock.Stamp(g.now), PeriodStart: clock.Stamp(c.From), Target: targetJSON(v),
-		Incidents: incidentsJSON(incs, g.now, from, g.now).Incidents})
+		Incidents: incidentsJSON(incs, g.now, g.incFrom, g.now).Incidents})
 }
 
 // The targets of /api/v1/status, a page at a time.
@@ -155,23 +136,16 @@ var targetStates = []string{StateUp, StateRecovering, StateDown, StateChallenged
 
 // parseStatusQuery reads /api/v1/status's parameters; an error names the bad one, in Chinese.
 func parseStatusQuery(v url.Values) (statusQuery, error) {
-	q := statusQuery{limit: defaultLimit, days: true, filter: strings.TrimSpace(v.Get("q"))}
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxLimit {
-			return q, fmt.Errorf("limit 应为 1 到 %d 之间的整数（收到 %q）", maxLimit, s)
-		}
-		q.limit = n
+	q := statusQuery{days: true}
+	var err error
+	if q.limit, err = intParam(v, "limit", defaultLimit, 1, maxLimit, fmt.Sprintf(" 1 到 %d 之间的整数", maxLimit)); err != nil {
+		return q, err
 	}
-	if s := v.Get("offset"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			return q, fmt.Errorf("offset 应为不小于 0 的整数（收到 %q）", s)
-		}
-		q.offset = n
+	if q.offset, err = intParam(v, "offset", 0, 0, math.MaxInt, "不小于 0 的整数"); err != nil {
+		return q, err
 	}
-	if utf8.RuneCountInString(q.filter) > maxQuery {
-		return q, fmt.Errorf("q 过长：最多 %d 个字符", maxQuery)
+	if q.filter, err = filterParam(v); err != nil {
+		return q, err
 	}
 	if s := v.Get("state"); s != "" {
 		q.states, q.stateList = map[string]bool{}, s
