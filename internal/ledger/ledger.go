@@ -84,6 +84,27 @@ func (l *Ledger) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	return st, nil
 }
 
+// query runs q on the readers, prepared once by readStmt; past maxReadStmts, unprepared.
+func (l *Ledger) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := l.readStmt(ctx, q)
+	switch {
+	case err == nil:
+		return st.QueryContext(ctx, args...)
+	case errors.Is(err, errStmtCacheFull):
+		return l.r.QueryContext(ctx, q, args...)
+	}
+	return nil, err
+}
+
+// queryRow is query for one row. A statement that cannot be prepared is run unprepared,
+// which reports its error at Scan.
+func (l *Ledger) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st, err := l.readStmt(ctx, q); err == nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return l.r.QueryRowContext(ctx, q, args...)
+}
+
 // PublicityVersion changes whenever publicity records are written.
 func (l *Ledger) PublicityVersion() int64 { return l.publicityWrites.Load() }
 

@@ -2,6 +2,8 @@ package ledger
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -133,5 +135,28 @@ func TestRuns(t *testing.T) {
 	runs, err := l.Runs(ctx, t0, t0.Add(2*time.Hour))
 	if err != nil || len(runs) != 1 || !runs[0].LastSeenAt.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("runs = %+v, %v", runs, err)
+	}
+}
+
+// Once the statement cache is full, reads still work, unprepared: the probe's baseline
+// check and a scan of probe rows alike.
+func TestReadsPastTheStatementCache(t *testing.T) {
+	ctx := context.Background()
+	l := openTemp(t, filepath.Join(t.TempDir(), "l.db"))
+	if err := l.ImportProbes(ctx, []Probe{{Target: "p", Vantage: "v", StartedAt: t0, Outcome: "ok", Interval: time.Minute}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		if _, err := l.readStmt(ctx, fmt.Sprintf("SELECT %d", i)); errors.Is(err, errStmtCacheFull) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if id, err := l.BaselineID(ctx, "p"); id != 0 || err != nil {
+		t.Errorf("baseline id past a full cache: %d, %v", id, err)
+	}
+	if n, err := l.CountProbes(ctx, "p"); n != 1 || err != nil {
+		t.Errorf("probes counted past a full cache: %d, %v", n, err)
 	}
 }

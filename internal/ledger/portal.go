@@ -386,14 +386,7 @@ func (l *Ledger) CountProbes(ctx context.Context, target string) (int, error) {
 }
 
 func (l *Ledger) scanRows(ctx context.Context, each func(*sql.Rows) error, q string, args ...any) error {
-	var rows *sql.Rows
-	st, err := l.readStmt(ctx, q)
-	switch {
-	case err == nil:
-		rows, err = st.QueryContext(ctx, args...)
-	case errors.Is(err, errStmtCacheFull):
-		rows, err = l.r.QueryContext(ctx, q, args...)
-	}
+	rows, err := l.query(ctx, q, args...)
 	if err != nil {
 		return err
 	}

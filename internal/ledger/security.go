@@ -261,11 +261,7 @@ func insertBaseline(ctx context.Context, tx *sql.Tx, b Baseline) (int64, error) 
 // for a probe that loads the baseline only when it changed.
 func (l *Ledger) BaselineID(ctx context.Context, target string) (int64, error) {
 	var id int64
-	st, err := l.readStmt(ctx, `SELECT COALESCE(MAX(id), 0) FROM baselines WHERE target = ?`)
-	if err != nil {
-		return 0, err
-	}
-	err = st.QueryRowContext(ctx, target).Scan(&id)
+	err := l.queryRow(ctx, `SELECT COALESCE(MAX(id), 0) FROM baselines WHERE target = ?`, target).Scan(&id)
 	return id, err
 }
 
