@@ -3,6 +3,7 @@ package metrics
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -237,13 +238,7 @@ func (fs *familySink) histogram(d *prometheus.Desc, count uint64, sum float64, b
 		return
 	}
 	h := &dto.Histogram{SampleCount: proto.Uint64(count), SampleSum: proto.Float64(sum)}
-	for _, ub := range slices.Sorted(func(yield func(float64) bool) {
-		for ub := range buckets {
-			if !yield(ub) {
-				return
-			}
-		}
-	}) {
+	for _, ub := range slices.Sorted(maps.Keys(buckets)) {
 		h.Bucket = append(h.Bucket, &dto.Bucket{UpperBound: proto.Float64(ub), CumulativeCount: proto.Uint64(buckets[ub])})
 	}
 	m.Histogram = h

@@ -103,7 +103,7 @@ func (p *statusPage) badgeUptime(w http.ResponseWriter, r *http.Request) {
 	var views []targetView
 	_, err := g.prepare(r.Context())
 	if err == nil {
-		views, err = g.targetViews(r.Context())
+		views, err = g.targetViews(r.Context(), name)
 	}
 	if err != nil && !errors.Is(err, errNoCard) {
 		p.log.Error("badge: reading the ledger failed", zap.Error(err))

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/creditwatch/creditwatch/internal/card"
 	"github.com/creditwatch/creditwatch/internal/clock"
+	"github.com/creditwatch/creditwatch/internal/config"
 	"github.com/creditwatch/creditwatch/internal/ledger"
 )
 
@@ -31,30 +33,21 @@ var errNoTarget = errors.New("没有该监测目标")
 
 // oneTarget reads one target's view, its heavy parts included, and the card.
 func (g *gatherer) oneTarget(ctx context.Context, name string) (*targetView, *card.Card, error) {
-	known := false
-	for _, t := range g.cfg.Portal.Targets {
-		known = known || t.Name == name
-	}
-	if !known {
+	if !slices.ContainsFunc(g.cfg.Portal.Targets, func(t config.Target) bool { return t.Name == name }) {
 		return nil, nil, errNoTarget
 	}
 	c, err := g.prepare(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	views, err := g.targetViews(ctx)
+	views, err := g.targetViews(ctx, name)
+	if err == nil {
+		err = g.detail(ctx, views, true)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	for i := range views {
-		if views[i].Name == name {
-			if err := g.detail(ctx, views[i:i+1], true); err != nil {
-				return nil, nil, err
-			}
-			return &views[i], c, nil
-		}
-	}
-	return nil, nil, errNoTarget
+	return &views[0], c, nil
 }
 
 // targetPageData is what a target's page shows.

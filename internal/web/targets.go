@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -451,10 +452,11 @@ func settleTime(cfg *config.Config) time.Duration {
 	return d
 }
 
-// targetViews builds every configured target's row, in config order, but for its heavy
-// parts (detail adds them): the state from the probe snapshot, the uptime from the watched
-// time and incidents, the certificate and the page content. It needs g.incidents.
-func (g *gatherer) targetViews(ctx context.Context) ([]targetView, error) {
+// targetViews builds the rows of the configured targets named (every one when none is), in
+// config order, but for their heavy parts (detail adds them): the state from the probe
+// snapshot, the uptime from the watched time and incidents, the certificate and the page
+// content. It needs g.incidents.
+func (g *gatherer) targetViews(ctx context.Context, names ...string) ([]targetView, error) {
 	now := g.now
 	barFrom := clock.Day(now).AddDate(0, 0, 1-HistoryDays)
 	from := earliest(barFrom, g.periodStart, now.Add(-30*24*time.Hour))
@@ -471,6 +473,9 @@ func (g *gatherer) targetViews(ctx context.Context) ([]targetView, error) {
 	}
 	out := make([]targetView, 0, len(g.cfg.Portal.Targets))
 	for _, t := range g.cfg.Portal.Targets {
+		if len(names) > 0 && !slices.Contains(names, t.Name) {
+			continue
+		}
 		p, _ := g.store.Portal(t.Name)
 		v := targetView{Name: t.Name, URL: t.URL, State: stateOf(p)}
 		if p != nil {
